@@ -1,0 +1,124 @@
+# vacancyd: GNU make build. Explicit source lists, -MMD dependencies, one
+# build directory per variant (plain or sanitized) so that both can coexist.
+#
+#   make            build daemon and client
+#   make run        install what is missing, set up var/, run the registry
+#   make test       set up a throwaway cluster and run every test (sanitized)
+#   make SANITIZE=address,undefined ...   any target with sanitizers
+#   make format-check / make format
+
+SHELL      := /bin/bash
+CC         ?= cc
+SANITIZE   ?=
+ifeq ($(SANITIZE),)
+BUILD      := build/default
+SANFLAGS   :=
+else
+BUILD      := build/san
+SANFLAGS   := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+PKGS       := libevent_core libevent_extra libevent_openssl libpq libprotobuf-c openssl
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wformat=2 -Wno-format-nonliteral -Werror
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(SANFLAGS) $(WARN) -MMD -MP \
+              -I$(BUILD)/proto -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_D   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS    += $(SANFLAGS)
+
+PROTO_C    := $(BUILD)/proto/vacancy.pb-c.c
+PROTO_O    := $(BUILD)/proto/vacancy.pb-c.o
+
+# Pure modules: no sockets, no database. Linked into daemon, client and unit tests.
+CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
+              daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
+              daemon/token.c
+# I/O modules of the daemon.
+DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
+              daemon/metrics.c daemon/health.c daemon/records.c daemon/tokencli.c \
+              daemon/main.c
+CLIENT_SRCS := clients/vacancy.c
+UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
+              tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
+              tests/unit/test_pgmap.c tests/unit/test_token.c
+INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
+              tests/integration/test_http.c tests/integration/test_db.c
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)
+DAEMON_OBJS := $(call obj,$(DAEMON_SRCS))
+CLIENT_OBJS := $(call obj,$(CLIENT_SRCS))
+UNIT_OBJS   := $(call obj,$(UNIT_SRCS))
+INTEG_OBJS  := $(call obj,$(INTEG_SRCS))
+
+VACANCYD   := $(BUILD)/vacancyd
+VACANCY    := $(BUILD)/vacancy
+UNIT_BIN   := $(BUILD)/unit_tests
+INTEG_BIN  := $(BUILD)/integration_tests
+
+.PHONY: all run test check unit integration clean distclean format format-check deps \
+        valgrind bench
+all: $(VACANCYD) $(VACANCY)
+
+$(BUILD)/proto/vacancy.pb-c.c $(BUILD)/proto/vacancy.pb-c.h: proto/vacancy.proto
+	@mkdir -p $(BUILD)/proto
+	protoc-c -Iproto --c_out=$(BUILD)/proto $<
+
+# Generated code is not ours to warn about beyond -Wall.
+$(PROTO_O): $(PROTO_C)
+	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -Wall -c -o $@ $< $(shell pkg-config --cflags libprotobuf-c)
+
+$(BUILD)/%.o: %.c $(BUILD)/proto/vacancy.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/clients/%.o: ALL_CFLAGS += $(shell pkg-config --cflags libcurl)
+$(BUILD)/tests/%.o: ALL_CFLAGS += $(shell pkg-config --cflags cunit libcurl) -Itests
+
+$(VACANCYD): $(CORE_OBJS) $(DAEMON_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D)
+
+$(VACANCY): $(CORE_OBJS) $(CLIENT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs libcurl)
+
+$(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit)
+
+$(INTEG_BIN): $(CORE_OBJS) $(INTEG_OBJS) $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl)
+
+deps:
+	@deploy/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@deploy/devenv.sh run $(VACANCYD)
+
+# The whole suite, built with AddressSanitizer and UBSan.
+test: deps
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined check
+
+check: $(VACANCYD) $(VACANCY) $(UNIT_BIN) $(INTEG_BIN)
+	@tests/run.sh $(BUILD)
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+valgrind: deps
+	@$(MAKE) --no-print-directory all $(INTEG_BIN) $(UNIT_BIN)
+	@VALGRIND=1 tests/run.sh $(BUILD)
+
+FORMAT_SRCS = $(wildcard daemon/*.[ch] clients/*.[ch] tests/*/*.[ch])
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+clean:
+	rm -rf build
+distclean: clean
+	deploy/pg.sh stop var/pg 2>/dev/null || true
+	rm -rf var
+
+-include $(shell find build -name '*.d' 2>/dev/null)
