@@ -1,0 +1,29 @@
+/*
+ * integ_main: runs the CUnit integration suites. They need the environment
+ * that tests/run.sh prepares (a throwaway PostgreSQL cluster, certificates,
+ * the vacancyd binary); see tests/integration/harness.h.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+void test_db_register(void);
+void test_http_register(void);
+
+int
+main(void)
+{
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	test_db_register();
+	test_http_register();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_failure_records();
+	printf("integration: %u tests run, %u asserts, %u failures\n",
+	       CU_get_number_of_tests_run(), CU_get_number_of_asserts(),
+	       CU_get_number_of_failures());
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * unit_main: runs every CUnit suite of the pure modules. Each test file
+ * exports test_<module>_register(), which adds its suite to the registry.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+void test_config_register(void);
+void test_json_register(void);
+void test_route_register(void);
+void test_project_register(void);
+void test_codec_register(void);
+void test_pgmap_register(void);
+void test_token_register(void);
+
+int
+main(void)
+{
+	unsigned failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	test_config_register();
+	test_json_register();
+	test_route_register();
+	test_project_register();
+	test_codec_register();
+	test_pgmap_register();
+	test_token_register();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = CU_get_number_of_failures() + CU_get_number_of_failure_records();
+	printf("unit: %u tests run, %u asserts, %u failures\n", CU_get_number_of_tests_run(),
+	       CU_get_number_of_asserts(), CU_get_number_of_failures());
+	CU_cleanup_registry();
+	return failures ? 1 : 0;
+}
