@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,19 @@ buf_add(struct buf *b, const void *p, size_t n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+}
+
+void *
+buf_extend(struct buf *b, size_t n)
+{
+	void *p;
+
+	if (buf_reserve(b, n) == -1)
+		return NULL;
+	p = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return p;
 }
 
 void

@@ -26,6 +26,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Grows the buffer by n bytes and returns them to be written; NULL if it failed. */
+void *buf_extend(struct buf *b, size_t n);
 /* Returns the data and hands ownership to the caller; the buffer is reset. */
 char *buf_detach(struct buf *b, size_t *len);
 static inline int

@@ -1,0 +1,15 @@
+/*
+ * handlers: one function per endpoint. Each reads top to bottom:
+ * decode -> authorise -> validate -> query -> encode, and ends in exactly one
+ * reply (req_reply*, req_error), after which the req is gone.
+ */
+#ifndef VACANCY_HANDLERS_H
+#define VACANCY_HANDLERS_H
+
+#include "req.h"
+
+void health_get(struct req *r);	 /* GET /healthz (health.c) */
+void metrics_get(struct req *r); /* GET /metrics (metrics.c) */
+void records_get(struct req *r); /* GET /v1/records/{id} (records.c) */
+
+#endif

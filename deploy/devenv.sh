@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# devenv.sh: the development registry under one directory (var/ by default).
+#
+# Usage: deploy/devenv.sh setup VARDIR VACANCYD [PORT]
+#          private PostgreSQL cluster (VARDIR/pg), migrations of sql/, TLS
+#          material (VARDIR/tls), daemon config (VARDIR/vacancyd.conf), one
+#          token per role (VARDIR/credentials.env, mode 0600), demo data, and
+#          VARDIR/dev.env for `. VARDIR/dev.env`. Idempotent.
+#        deploy/devenv.sh run VACANCYD
+#          setup var/ and run the daemon in the foreground on
+#          https://127.0.0.1:${VACANCY_PORT:-8443}; Ctrl-C stops the daemon
+#          and the private cluster.
+#
+# Demo region: Erzgebirgskreis (AGS prefix 14521). The municipality token is
+# for Annaberg-Buchholz (14521020).
+set -euo pipefail
+
+PROG=devenv
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEMO_COUNTY=14521
+DEMO_MUNICIPALITY=14521020
+
+msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { msg "error: $*"; exit 1; }
+
+# writes the daemon's config for VARDIR and PORT
+write_config() {
+	local var=$1 port=$2 conf=$1/vacancyd.conf pg=$1/pg
+	cat >"$conf.tmp" <<EOF
+# vacancyd development configuration, written by deploy/devenv.sh.
+# Every setting with its default: vacancyd -p
+listen_addr = 127.0.0.1
+listen_port = $port
+tls = on
+tls_cert_file = $var/tls/server.pem
+tls_key_file = $var/tls/server.key
+db_staff_conninfo = $("$ROOT/deploy/pg.sh" conninfo "$pg" vacancyd_staff)
+db_investor_conninfo = $("$ROOT/deploy/pg.sh" conninfo "$pg" vacancyd_investor)
+pid_file = $var/vacancyd.pid
+EOF
+	mv "$conf.tmp" "$conf"
+}
+
+# prints 0/1: does the token in variable NAME of credentials.env still exist?
+token_valid() {
+	local var=$1 tok=$2
+	[ -n "$tok" ] || return 1
+	local n
+	n=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c \
+		"SELECT count(*) FROM registry.credential WHERE prefix = '${tok:0:12}' AND revoked_at IS NULL")
+	[ "$n" = 1 ]
+}
+
+# one token per role, kept across runs while the database knows them
+make_tokens() {
+	local var=$1 bin=$2 cred=$1/credentials.env
+	local tm="" tc="" ti=""
+	if [ -f "$cred" ]; then
+		# shellcheck disable=SC1090
+		. "$cred"
+		tm=${VACANCY_TOKEN_MUNICIPALITY:-} tc=${VACANCY_TOKEN_COUNTY:-} ti=${VACANCY_TOKEN_INVESTOR:-}
+	fi
+	token_valid "$var" "$tm" || tm=$("$bin" -f "$var/vacancyd.conf" token create --role municipality \
+		--scope "$DEMO_MUNICIPALITY" --name "Annaberg-Buchholz (demo)")
+	token_valid "$var" "$tc" || tc=$("$bin" -f "$var/vacancyd.conf" token create --role county \
+		--scope "$DEMO_COUNTY" --name "Landratsamt Erzgebirgskreis (demo)")
+	token_valid "$var" "$ti" || ti=$("$bin" -f "$var/vacancyd.conf" token create --role investor \
+		--scope "" --name "Investor portal (demo)")
+	(umask 077 && cat >"$cred" <<EOF
+VACANCY_TOKEN_MUNICIPALITY=$tm
+VACANCY_TOKEN_COUNTY=$tc
+VACANCY_TOKEN_INVESTOR=$ti
+EOF
+	)
+}
+
+# demo records, once (until the sync API exists they go in by SQL)
+load_demo() {
+	local var=$1 n
+	n=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c "SELECT count(*) FROM registry.record")
+	if [ "$n" = 0 ]; then
+		"$ROOT/deploy/pg.sh" psql "$var/pg" -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/demo/demo.sql" >/dev/null
+		msg "loaded demo data"
+	fi
+}
+
+write_env() {
+	local var=$1 port=$2 demo
+	demo=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c \
+		"SELECT record_id FROM investor.published_record ORDER BY title LIMIT 1")
+	# shellcheck disable=SC1091
+	. "$var/credentials.env"
+	(umask 077 && cat >"$var/dev.env" <<EOF
+# . $var/dev.env  -- prepares a shell to talk to the development registry
+export VACANCY_URL=https://127.0.0.1:$port
+export VACANCY_CACERT=$var/tls/ca.pem
+export VACANCY_MUNICIPALITY_AGS=$DEMO_MUNICIPALITY
+export VACANCY_COUNTY_SCOPE=$DEMO_COUNTY
+export VACANCY_TOKEN_MUNICIPALITY=$VACANCY_TOKEN_MUNICIPALITY
+export VACANCY_TOKEN_COUNTY=$VACANCY_TOKEN_COUNTY
+export VACANCY_TOKEN_INVESTOR=$VACANCY_TOKEN_INVESTOR
+export VACANCY_TOKEN=\${VACANCY_TOKEN:-\$VACANCY_TOKEN_INVESTOR}
+export VACANCY_DEMO_RECORD_ID=$demo
+export PATH=$ROOT/build/default:\$PATH
+EOF
+	)
+}
+
+setup() {
+	local var bin port
+	[ $# -ge 2 ] || die "usage: devenv.sh setup VARDIR VACANCYD [PORT]"
+	mkdir -p "$1"
+	var=$(cd "$1" && pwd) bin=$2 port=${3:-8443}
+	[ -x "$bin" ] || die "$bin is not built"
+	"$ROOT/deploy/pg.sh" init "$var/pg"
+	"$ROOT/deploy/migrate.sh" "$("$ROOT/deploy/pg.sh" conninfo "$var/pg")"
+	"$ROOT/deploy/devcerts.sh" "$var/tls"
+	write_config "$var" "$port"
+	"$bin" -n -f "$var/vacancyd.conf" >/dev/null
+	make_tokens "$var" "$bin"
+	load_demo "$var"
+	write_env "$var" "$port"
+}
+
+run() {
+	local bin=$1 port=${VACANCY_PORT:-8443} var=$ROOT/var pid
+	setup "$var" "$bin" "$port"
+	"$bin" -f "$var/vacancyd.conf" &
+	pid=$!
+	# Ctrl-C reaches the daemon too (same process group); it drains and exits.
+	trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; "$ROOT/deploy/pg.sh" stop "$var/pg"' EXIT
+	trap 'exit 130' INT TERM
+	for _ in $(seq 1 50); do
+		curl -fsS --cacert "$var/tls/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || die "vacancyd exited; see the messages above"
+		sleep 0.2
+	done
+	# shellcheck disable=SC1091
+	. "$var/dev.env"
+	cat >&2 <<EOF
+
+  vacancyd is running on $VACANCY_URL (Ctrl-C stops it and the database).
+  In another shell:
+
+    . var/dev.env
+    curl --cacert \$VACANCY_CACERT \$VACANCY_URL/healthz
+    curl --cacert \$VACANCY_CACERT -H "Authorization: Bearer \$VACANCY_TOKEN_INVESTOR" \\
+         -H 'Accept: application/json' \$VACANCY_URL/v1/records/\$VACANCY_DEMO_RECORD_ID
+    vacancy get \$VACANCY_DEMO_RECORD_ID              # as investor (VACANCY_TOKEN)
+    VACANCY_TOKEN=\$VACANCY_TOKEN_COUNTY vacancy get \$VACANCY_DEMO_RECORD_ID --json
+
+EOF
+	wait "$pid"
+}
+
+case ${1:-} in
+setup)
+	shift
+	setup "$@"
+	;;
+run)
+	shift
+	[ $# -eq 1 ] || die "usage: devenv.sh run VACANCYD"
+	run "$1"
+	;;
+*)
+	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+	;;
+esac
