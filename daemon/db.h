@@ -36,9 +36,14 @@ enum db_status {
  * query was cancelled first. res is borrowed: the pool PQclear()s it when the
  * callback returns. errmsg is a human-readable reason (never NULL, "" on OK).
  * The callback may submit new queries and cancel other queries.
+ *
+ * Callbacks run from the event loop (a pool event of their own, never from
+ * inside db_query() or db_query_cancel()) or from db_pool_free(). A callback
+ * may also call db_pool_free() on its own pool. On DB_ERROR, errmsg is the
+ * server's primary message, which can quote client data: escape it before
+ * logging. A FATAL error (the server ending the session) is DB_UNAVAILABLE.
  */
-typedef void (*db_result_cb)(enum db_status st, const PGresult *res, const char *errmsg,
-			     void *arg);
+typedef void (*db_result_cb)(enum db_status st, const PGresult *res, const char *errmsg, void *arg);
 
 /* A statement. With a name it is prepared lazily once per connection. */
 struct db_stmt {
@@ -47,15 +52,21 @@ struct db_stmt {
 };
 
 struct db_pool_opts {
-	const char *name;      /* for log lines, e.g. "staff" */
-	int size;	       /* number of connections, >= 1 */
-	int max_queue;	       /* waiting queries beyond which db_query() refuses */
-	int query_timeout_ms;  /* deadline of one query, from submission */
-	int reconnect_min_ms;  /* first backoff after a failure */
-	int reconnect_max_ms;  /* backoff cap */
+	const char *name;	/* for log lines, e.g. "staff" */
+	int size;		/* number of connections, >= 1 */
+	int max_queue;		/* waiting queries beyond which db_query() refuses */
+	int query_timeout_ms;	/* deadline of one query, from submission */
+	int reconnect_min_ms;	/* first backoff after a failure */
+	int reconnect_max_ms;	/* backoff cap */
 	int connect_timeout_ms; /* a CONNECTING connection older than this is BROKEN */
 };
 
+/*
+ * queries: accepted by db_query(); errors, unavailable: callbacks with
+ * DB_ERROR, DB_UNAVAILABLE; timeouts: deadlines passed (waiting, or running
+ * past the grace) plus statement_timeout errors (SQLSTATE 57014);
+ * reconnects: connection attempts after a failure or a lost connection.
+ */
 struct db_pool_stats {
 	int size, connecting, idle, busy, broken;
 	int queued;
@@ -64,14 +75,19 @@ struct db_pool_stats {
 
 /*
  * Creates the pool and starts connecting all connections (returns at once).
- * conninfo is a libpq connection string; it is copied. NULL on failure.
+ * conninfo is a libpq connection string; it is copied. NULL on failure
+ * (bad options, a conninfo that does not parse). Each session gets
+ * statement_timeout = query_timeout_ms (appended to conninfo's options) and
+ * application_name vacancyd-<name> unless conninfo sets one. libpq resolves
+ * host names synchronously: use a unix socket or an IP address.
  */
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo,
 			    const struct db_pool_opts *opts) __attribute__((warn_unused_result));
 
 /*
  * Closes every connection. Queries still waiting or running complete with
- * DB_UNAVAILABLE before this returns.
+ * DB_UNAVAILABLE before this returns (finished ones get their result); their
+ * callbacks cannot submit any more. NULL is fine.
  */
 void db_pool_free(struct db_pool *pool);
 
@@ -79,7 +95,9 @@ void db_pool_free(struct db_pool *pool);
  * Submits a statement with nparams text parameters (NULL entries are SQL
  * NULL). Parameters are copied: the caller may free them after the call.
  * Returns a handle for db_query_cancel(), or NULL when the queue is full or
- * the arguments are bad (the callback is then never called).
+ * the arguments are bad (the callback is then never called). A statement
+ * name stands for one SQL text for the life of the pool: the same name with
+ * other SQL is refused.
  */
 struct db_query *db_query(struct db_pool *pool, const struct db_stmt *stmt, int nparams,
 			  const char *const *params, db_result_cb cb, void *arg)
