@@ -38,12 +38,14 @@ CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/tokencli.c \
               daemon/main.c
-CLIENT_SRCS := clients/vacancy.c
+CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
               tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
-              tests/unit/test_pgmap.c tests/unit/test_token.c
+              tests/unit/test_pgmap.c tests/unit/test_token.c \
+              tests/unit/test_client_print.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
-              tests/integration/test_http.c tests/integration/test_db.c
+              tests/integration/test_http.c tests/integration/test_db.c \
+              tests/integration/test_daemon.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)
@@ -82,11 +84,11 @@ $(VACANCYD): $(CORE_OBJS) $(DAEMON_OBJS)
 $(VACANCY): $(CORE_OBJS) $(CLIENT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs libcurl)
 
-$(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS)
+$(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS) $(BUILD)/clients/print.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit)
 
 $(INTEG_BIN): $(CORE_OBJS) $(INTEG_OBJS) $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl) -lpthread
 
 deps:
 	@deploy/install-deps.sh

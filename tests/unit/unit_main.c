@@ -12,6 +12,7 @@ void test_project_register(void);
 void test_codec_register(void);
 void test_pgmap_register(void);
 void test_token_register(void);
+void test_client_print_register(void);
 
 int
 main(void)
@@ -27,13 +28,15 @@ main(void)
 	test_codec_register();
 	test_pgmap_register();
 	test_token_register();
+	test_client_print_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_failure_records();
+	/* a suite whose set-up failed ran none of its tests: each counts as failed */
+	failures = CU_get_number_of_failure_records() + CU_get_number_of_suites_failed();
 	/* the line tests/run.sh adds up */
 	printf("unit: %u passed, %u failed\n",
 	       CU_get_number_of_tests_run() - CU_get_number_of_tests_failed(),
-	       CU_get_number_of_tests_failed());
+	       CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed());
 	CU_cleanup_registry();
 	return failures ? 1 : 0;
 }

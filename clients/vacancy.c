@@ -1,0 +1,631 @@
+/*
+ * vacancy: the command-line client of the registry. Subcommands live in one
+ * table (name, handler, one-line help, synopsis, details, own options); the
+ * options every command shares (registry URL, token, CA file, timeout) come
+ * from the environment and are overridden by flags, before or after the
+ * command name. A handler checks its arguments, opens the session, makes its
+ * requests and prints; it returns the exit status: 0 success, 1 server or
+ * transport error, 2 usage error.
+ *
+ * The token is kept in one owned copy, wiped at exit; a --token argument is
+ * wiped from argv as soon as it is read so that it leaves the process list.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "http.h"
+#include "log.h"
+#include "print.h"
+#include "vacancy.pb-c.h"
+
+#ifndef VACANCY_VERSION
+#define VACANCY_VERSION "0.1.0"
+#endif
+
+enum cli_exit { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+enum cli_opt {
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V',
+	OPT_URL = 256,
+	OPT_TOKEN,
+	OPT_CACERT,
+	OPT_TIMEOUT,
+	OPT_JSON,
+};
+
+/* Settings of one run. */
+struct cli {
+	const char *url;    /* borrowed from the environment or argv */
+	char *token;	    /* owned copy, wiped before it is freed */
+	const char *cacert; /* borrowed */
+	long timeout_s;
+	int json;
+	int help;
+	int version;
+};
+
+struct cmd;
+typedef int (*cmd_fn)(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+
+struct cmd {
+	const char *name;
+	cmd_fn run;
+	const char *summary;  /* one line for the command list */
+	const char *synopsis; /* what follows "vacancy NAME" */
+	const char *details;  /* paragraph for "vacancy help NAME" */
+	const int *opts;      /* its own options (enum cli_opt), 0-terminated */
+};
+
+/* An option with what --help says about it. */
+struct opt_doc {
+	struct option opt;
+	const char *arg;  /* argument name in help, or NULL */
+	const char *help; /* may contain '\n' */
+};
+
+static const struct opt_doc shared_opts[] = {
+    {{"url", required_argument, NULL, OPT_URL},
+     "URL",
+     "registry base URL, e.g. https://127.0.0.1:8443 [VACANCY_URL]"},
+    {{"token", required_argument, NULL, OPT_TOKEN},
+     "TOKEN",
+     "bearer token [VACANCY_TOKEN]; prefer the environment:\n"
+     "a command line is visible to other users"},
+    {{"cacert", required_argument, NULL, OPT_CACERT},
+     "FILE",
+     "CA certificates that verify the server [VACANCY_CACERT],\n"
+     "default: the system store; verification is always on"},
+    {{"timeout", required_argument, NULL, OPT_TIMEOUT},
+     "SECONDS",
+     "give up on a request after SECONDS (default 30)"},
+    {{"help", no_argument, NULL, OPT_HELP}, NULL, "show help"},
+    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "show the version"},
+};
+
+static const struct opt_doc command_opts[] = {
+    {{"json", no_argument, NULL, OPT_JSON},
+     NULL,
+     "print the server's JSON (protobuf JSON mapping) as it is"},
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+static int cmd_help(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+
+static const int get_opts[] = {OPT_JSON, 0};
+static const int no_opts[] = {0};
+
+static const struct cmd cmds[] = {
+    {"get", cmd_get, "show one record", "[--json] RECORD_ID",
+     "Fetches one record (GET /v1/records/RECORD_ID) and prints it in sections,\n"
+     "with the German terms of the registry. RECORD_ID is the registry's UUID.\n"
+     "The server sends only the fields your role may read.",
+     get_opts},
+    {"help", cmd_help, "show help for a command", "[COMMAND]",
+     "Shows the general help, or the help of COMMAND.", no_opts},
+};
+
+/* Writes a usage error and a pointer to the help; returns CLI_USAGE. */
+static int cli_usage_error(const struct cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+cli_usage_error(const struct cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vacancy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd)
+		fprintf(stderr, "\nrun 'vacancy help %s' for its usage\n", cmd->name);
+	else
+		fputs("\nrun 'vacancy --help' for usage\n", stderr);
+	return CLI_USAGE;
+}
+
+/* The command called name, or NULL. */
+static const struct cmd *
+cmd_find(const char *name)
+{
+	for (size_t i = 0; i < NELEM(cmds); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* The documentation of option id, or NULL. */
+static const struct opt_doc *
+opt_find(int id)
+{
+	for (size_t i = 0; i < NELEM(shared_opts); i++)
+		if (shared_opts[i].opt.val == id)
+			return &shared_opts[i];
+	for (size_t i = 0; i < NELEM(command_opts); i++)
+		if (command_opts[i].opt.val == id)
+			return &command_opts[i];
+	return NULL;
+}
+
+/* Writes "  --name ARG   help" lines, help continuation lines aligned. */
+static void
+opt_print(FILE *out, const struct opt_doc *d, int width)
+{
+	char head[64];
+	const char *p = d->help, *nl;
+
+	if (d->opt.val < 256) /* also a short option */
+		snprintf(head, sizeof(head), "-%c, --%s", d->opt.val, d->opt.name);
+	else
+		snprintf(head, sizeof(head), "--%s%s%s", d->opt.name, d->arg ? " " : "",
+			 d->arg ? d->arg : "");
+	fprintf(out, "  %-*s  ", width, head);
+	while ((nl = strchr(p, '\n')) != NULL) {
+		fprintf(out, "%.*s\n%*s", (int)(nl - p), p, width + 4, "");
+		p = nl + 1;
+	}
+	fprintf(out, "%s\n", p);
+}
+
+/* The general help. */
+static void
+cli_help(FILE *out)
+{
+	char head[64];
+
+	fputs("usage: vacancy [options] COMMAND [ARGS]\n"
+	      "\n"
+	      "Client of the vacancy registry (vacancyd).\n"
+	      "\n"
+	      "commands:\n",
+	      out);
+	for (size_t i = 0; i < NELEM(cmds); i++) {
+		snprintf(head, sizeof(head), "%s %s", cmds[i].name, cmds[i].synopsis);
+		fprintf(out, "  %-26s  %s\n", head, cmds[i].summary);
+	}
+	fputs("\noptions (before or after the command; flags override the environment):\n", out);
+	for (size_t i = 0; i < NELEM(shared_opts); i++)
+		opt_print(out, &shared_opts[i], 17);
+	fputs("\n"
+	      "Exit status: 0 success, 1 server or transport error, 2 usage error.\n"
+	      "Run 'vacancy help COMMAND' for the options of a command.\n",
+	      out);
+}
+
+/* Prints the version and those of the libraries that matter for a bug report. */
+static void
+cli_version(void)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	printf("vacancy %s (libcurl %s, %s, protobuf-c %s)\n", VACANCY_VERSION, v->version,
+	       v->ssl_version ? v->ssl_version : "no TLS", protobuf_c_version());
+}
+
+/* The help of one command. */
+static void
+cmd_usage(const struct cmd *cmd, FILE *out)
+{
+	fprintf(out, "usage: vacancy %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->details);
+	if (cmd->opts[0]) {
+		fputs("\noptions:\n", out);
+		for (const int *id = cmd->opts; *id; id++)
+			opt_print(out, opt_find(*id), 17);
+	}
+	fputs("\nShared options: --url, --token, --cacert, --timeout "
+	      "(see 'vacancy --help').\n",
+	      out);
+}
+
+/* Wipes and frees the token copy. */
+static void
+cli_clear_token(struct cli *c)
+{
+	if (c->token) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+		c->token = NULL;
+	}
+}
+
+/* Takes a copy of the token; wipe wipes the original (an argv string). 0 or -1. */
+static int
+cli_set_token(struct cli *c, char *token, int wipe)
+{
+	cli_clear_token(c);
+	if (*token && (c->token = strdup(token)) == NULL) {
+		fprintf(stderr, "vacancy: out of memory\n");
+		return -1;
+	}
+	if (wipe)
+		explicit_bzero(token, strlen(token));
+	return 0;
+}
+
+/* Parses "--timeout" seconds: a whole number from 1 to 86400. 0 or -1. */
+static int
+cli_timeout(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < 1 || v > 86400)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Reads VACANCY_URL, VACANCY_TOKEN and VACANCY_CACERT. 0 or -1. */
+static int
+cli_env(struct cli *c)
+{
+	char *v;
+
+	if ((v = getenv("VACANCY_URL")) != NULL && *v)
+		c->url = v;
+	if ((v = getenv("VACANCY_CACERT")) != NULL && *v)
+		c->cacert = v;
+	if ((v = getenv("VACANCY_TOKEN")) != NULL && *v)
+		return cli_set_token(c, v, 0);
+	return 0;
+}
+
+/*
+ * Parses the options of argv[1..argc) into c; argv[0] names the program or
+ * the command. Without a command only the shared options are known and
+ * parsing stops at the first operand (the command name); with one, its own
+ * options are known too and may come after operands (argv is permuted).
+ * Returns the index of the first operand, or -1 after a usage error.
+ */
+static int
+cli_parse(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct option longopts[NELEM(shared_opts) + NELEM(command_opts) + 1];
+	char shortopt[2] = {0}, shown[64];
+	size_t n = 0;
+	int ch;
+
+	for (size_t i = 0; i < NELEM(shared_opts); i++)
+		longopts[n++] = shared_opts[i].opt;
+	for (const int *id = cmd ? cmd->opts : no_opts; *id; id++)
+		longopts[n++] = opt_find(*id)->opt;
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	optind = 0; /* GNU: start afresh */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, cmd ? ":hV" : "+:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_URL:
+			c->url = optarg;
+			break;
+		case OPT_TOKEN:
+			if (cli_set_token(c, optarg, 1) == -1)
+				return -1;
+			break;
+		case OPT_CACERT:
+			c->cacert = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (cli_timeout(optarg, &c->timeout_s) == -1) {
+				cli_usage_error(cmd,
+						"--timeout wants whole seconds from 1 to 86400");
+				return -1;
+			}
+			break;
+		case OPT_JSON:
+			c->json = 1;
+			break;
+		case OPT_HELP:
+			c->help = 1;
+			break;
+		case OPT_VERSION:
+			c->version = 1;
+			break;
+		case ':':
+			cli_usage_error(cmd, "option %s needs an argument", argv[optind - 1]);
+			return -1;
+		default:
+			/* Name only: a mistyped --token=... must not echo its value. */
+			if (optopt) {
+				shortopt[0] = (char)optopt;
+				cli_usage_error(cmd, "unknown option -%s",
+						log_escape(shortopt, 1, shown, sizeof(shown)));
+			} else {
+				cli_usage_error(cmd, "unknown option %s",
+						log_escape(argv[optind - 1],
+							   strcspn(argv[optind - 1], "="), shown,
+							   sizeof(shown)));
+			}
+			return -1;
+		}
+	}
+	return optind;
+}
+
+/*
+ * Checks the shared settings and opens the session into *h. Returns CLI_OK,
+ * CLI_USAGE (bad or missing settings) or CLI_FAIL, having printed why.
+ */
+static int
+cli_connect(const struct cli *c, struct client_http **h)
+{
+	struct client_http_config cfg = {
+	    .url = c->url,
+	    .token = c->token,
+	    .cacert = c->cacert,
+	    .user_agent = "vacancy/" VACANCY_VERSION,
+	    .timeout_s = c->timeout_s,
+	};
+	char err[512];
+
+	if (client_http_check(&cfg, err, sizeof(err)) == -1)
+		return cli_usage_error(NULL, "%s", err);
+	if (client_http_open(h, &cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "vacancy: %s\n", err);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+/*
+ * Reports an answer with status >= 400 on stderr from its Error body
+ * (protobuf or JSON), or from the status alone when there is none to read.
+ */
+static void
+cli_report_error(const struct client_response *r, const struct cli *c)
+{
+	Vacancy__V1__Error *e = NULL;
+	const char *why = NULL;
+	char ct[64];
+
+	if (strcmp(r->content_type, CLIENT_HTTP_PROTOBUF) == 0) {
+		e = (Vacancy__V1__Error *)client_http_unpack(r, &vacancy__v1__error__descriptor,
+							     &why);
+		if (e) {
+			client_print_error(e, r->status, stderr);
+			client_http_free_message(&e->base);
+			goto hint;
+		}
+	} else if (strcmp(r->content_type, CLIENT_HTTP_JSON) == 0) {
+		static char reason[256];
+
+		e = (Vacancy__V1__Error *)json_decode(&vacancy__v1__error__descriptor,
+						      r->body.data ? r->body.data : "", r->body.len,
+						      NULL, 0, reason, sizeof(reason));
+		why = reason;
+		if (e) {
+			client_print_error(e, r->status, stderr);
+			protobuf_c_message_free_unpacked(&e->base, NULL);
+			goto hint;
+		}
+	}
+	if (why)
+		fprintf(stderr, "vacancy: HTTP %ld: unreadable error answer (%s)\n", r->status,
+			why);
+	else
+		fprintf(stderr, "vacancy: HTTP %ld: the answer carries no error details (%s)\n",
+			r->status,
+			r->content_type[0]
+			    ? log_escape(r->content_type, sizeof(r->content_type), ct, sizeof(ct))
+			    : "no Content-Type");
+hint:
+	if (r->status == 401 && c->token == NULL)
+		fputs("vacancy: no token was sent: set VACANCY_TOKEN or pass --token\n", stderr);
+}
+
+/*
+ * Copies id to out (37 bytes) in lower case if it is a UUID written
+ * 8-4-4-4-12 in hex digits. 0 or -1.
+ */
+static int
+cli_uuid(const char *id, char *out)
+{
+	for (int i = 0; i < 36; i++) {
+		char ch = id[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (ch != '-')
+				return -1;
+		} else if (ch >= 'A' && ch <= 'F') {
+			ch = (char)(ch - 'A' + 'a');
+		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+			return -1;
+		}
+		out[i] = ch;
+	}
+	if (id[36] != '\0')
+		return -1;
+	out[36] = '\0';
+	return 0;
+}
+
+/* Writes a JSON body as it came, ending in a newline. 0 or -1. */
+static int
+cli_write_json(const struct client_response *r)
+{
+	if (r->body.len && fwrite(r->body.data, 1, r->body.len, stdout) != r->body.len)
+		return -1;
+	if ((r->body.len == 0 || r->body.data[r->body.len - 1] != '\n') &&
+	    fputc('\n', stdout) == EOF)
+		return -1;
+	return 0;
+}
+
+/* vacancy get [--json] RECORD_ID */
+static int
+cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct client_http *h = NULL;
+	struct client_response resp;
+	Vacancy__V1__Record *rec = NULL;
+	const char *want = c->json ? CLIENT_HTTP_JSON : CLIENT_HTTP_PROTOBUF, *why = NULL;
+	char id[37], path[64], *seg = NULL, shown[128];
+	int rc;
+
+	client_response_init(&resp);
+	if (argc != 1) {
+		rc = cli_usage_error(cmd, "get wants one RECORD_ID");
+		goto done;
+	}
+	if (cli_uuid(argv[0], id) == -1) {
+		rc = cli_usage_error(cmd, "'%s' is not a record ID (a UUID such as %s)",
+				     log_escape(argv[0], strlen(argv[0]), shown, sizeof(shown)),
+				     "0b4f3c9e-5a1d-4e2b-9c7a-1f2e3d4c5b6a");
+		goto done;
+	}
+	if ((rc = cli_connect(c, &h)) != CLI_OK)
+		goto done;
+	rc = CLI_FAIL;
+	if ((seg = client_http_escape(id)) == NULL) {
+		fprintf(stderr, "vacancy: out of memory\n");
+		goto done;
+	}
+	snprintf(path, sizeof(path), "/v1/records/%s", seg);
+	if (client_http_get(h, path, want, &resp) == -1) {
+		fprintf(stderr, "vacancy: %s\n", client_http_error(h));
+		goto done;
+	}
+	if (resp.status >= 400) {
+		cli_report_error(&resp, c);
+		goto done;
+	}
+	if (resp.status != 200) {
+		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", resp.status,
+			resp.status >= 300 && resp.status < 400
+			    ? " (redirects are not followed; check the registry URL)"
+			    : "");
+		goto done;
+	}
+	if (strcmp(resp.content_type, want) != 0) {
+		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want,
+			resp.content_type[0]
+			    ? log_escape(resp.content_type, sizeof(resp.content_type), shown,
+					 sizeof(shown))
+			    : "no Content-Type");
+		goto done;
+	}
+	if (c->json) {
+		if (cli_write_json(&resp) == -1)
+			goto done;
+		rc = CLI_OK;
+		goto done;
+	}
+	rec = (Vacancy__V1__Record *)client_http_unpack(&resp, &vacancy__v1__record__descriptor,
+							&why);
+	if (rec == NULL) {
+		fprintf(stderr, "vacancy: cannot read the Record the server sent: %s (%zu bytes)\n",
+			why, resp.body.len);
+		goto done;
+	}
+	if (client_print_record(rec, stdout) == -1) {
+		if (!ferror(stdout))
+			fprintf(stderr, "vacancy: out of memory\n");
+		goto done; /* main reports a write error */
+	}
+	rc = CLI_OK;
+done:
+	if (rec)
+		client_http_free_message(&rec->base);
+	client_response_free(&resp);
+	client_http_close(h);
+	free(seg);
+	return rc;
+}
+
+/* vacancy help [COMMAND] */
+static int
+cmd_help(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	const struct cmd *about;
+	char shown[64];
+
+	(void)c;
+	if (argc == 0) {
+		cli_help(stdout);
+		return CLI_OK;
+	}
+	if (argc > 1)
+		return cli_usage_error(cmd, "help wants at most one COMMAND");
+	if ((about = cmd_find(argv[0])) == NULL)
+		return cli_usage_error(NULL, "no command '%s'",
+				       log_escape(argv[0], strlen(argv[0]), shown, sizeof(shown)));
+	cmd_usage(about, stdout);
+	return CLI_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = {.timeout_s = 30};
+	const struct cmd *cmd;
+	char shown[64];
+	int first, n, rc;
+
+	if (cli_env(&c) == -1) {
+		rc = CLI_FAIL;
+		goto done;
+	}
+	if ((first = cli_parse(&c, NULL, argc, argv)) == -1) {
+		rc = CLI_USAGE;
+		goto done;
+	}
+	if (c.version) {
+		cli_version();
+		rc = CLI_OK;
+		goto done;
+	}
+	if (first >= argc) {
+		if (c.help) {
+			cli_help(stdout);
+			rc = CLI_OK;
+		} else {
+			rc = cli_usage_error(NULL, "no command given");
+		}
+		goto done;
+	}
+	if ((cmd = cmd_find(argv[first])) == NULL) {
+		rc = cli_usage_error(
+		    NULL, "no command '%s'",
+		    log_escape(argv[first], strlen(argv[first]), shown, sizeof(shown)));
+		goto done;
+	}
+	if ((n = cli_parse(&c, cmd, argc - first, argv + first)) == -1) {
+		rc = CLI_USAGE;
+		goto done;
+	}
+	if (c.help) {
+		cmd_usage(cmd, stdout);
+		rc = CLI_OK;
+		goto done;
+	}
+	if (c.version) {
+		cli_version();
+		rc = CLI_OK;
+		goto done;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "vacancy: cannot initialise libcurl\n");
+		rc = CLI_FAIL;
+		goto done;
+	}
+	rc = cmd->run(&c, cmd, argc - first - n, argv + first + n);
+	curl_global_cleanup();
+done:
+	cli_clear_token(&c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "vacancy: writing the output: %s\n", strerror(errno));
+		if (rc == CLI_OK)
+			rc = CLI_FAIL;
+	}
+	return rc;
+}
