@@ -121,6 +121,16 @@ auth_cache_put(struct auth_cache *c, const unsigned char *hash, const struct pri
 	victim->expires_ms = now + ttl_ms;
 }
 
+/* Every 401 goes through here, so each carries the RFC 6750 challenge. */
+static void
+auth_refuse(struct req *r, int token_given, const char *why)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->evreq), "WWW-Authenticate",
+			  token_given ? "Bearer realm=\"vacancyd\", error=\"invalid_token\""
+				      : "Bearer realm=\"vacancyd\"");
+	req_error(r, 401, "UNAUTHENTICATED", "%s", why);
+}
+
 /* The database answered the lookup. */
 static void
 auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
@@ -132,7 +142,7 @@ auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char
 		return;
 	}
 	if (PQntuples(res) != 1 || role_parse(PQgetvalue(res, 0, 1), &p->role) == -1) {
-		req_error(r, 401, "UNAUTHENTICATED", "the token is not valid");
+		auth_refuse(r, 1, "the token is not valid");
 		return;
 	}
 	p->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -153,15 +163,11 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 	size_t len;
 
 	if (header == NULL) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->evreq), "WWW-Authenticate",
-				  "Bearer realm=\"vacancyd\"");
-		req_error(r, 401, "UNAUTHENTICATED", "an Authorization: Bearer token is required");
+		auth_refuse(r, 0, "an Authorization: Bearer token is required");
 		return;
 	}
 	if (token_from_authorization(header, &tok, &len) == -1) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->evreq), "WWW-Authenticate",
-				  "Bearer realm=\"vacancyd\", error=\"invalid_token\"");
-		req_error(r, 401, "UNAUTHENTICATED", "the Authorization header is not a bearer token");
+		auth_refuse(r, 1, "the Authorization header is not a bearer token");
 		return;
 	}
 	token_hash(tok, len, hash);

@@ -48,11 +48,21 @@ server_set_state(struct server *srv, enum server_state st)
 	srv->state = st;
 }
 
+/* Draining ends when no request is in flight and every connection that
+ * answered one has written it out and closed (replies carry "Connection:
+ * close" while draining); idle keep-alive connections are cut after
+ * DRAIN_LINGER_MS. */
+#define DRAIN_LINGER_MS 2000
+
+static void server_drain_check(struct server *srv);
+
 /* A connection is gone: count it and resume accepting if we had paused. */
 static void
 server_conn_closed(struct server *srv)
 {
 	srv->nconns--;
+	if (srv->state == SERVER_DRAINING)
+		server_drain_check(srv);
 	if (srv->paused && srv->nconns < srv->cfg->max_connections && srv->listener != NULL &&
 	    srv->state == SERVER_RUNNING) {
 		evconnlistener_enable(srv->listener);
@@ -206,9 +216,32 @@ server_drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warnx("server: %d requests still running after the drain period; exiting",
-		  srv->inflight);
+	if (srv->inflight > 0)
+		log_warnx("server: %d requests still running after the drain period; exiting",
+			  srv->inflight);
+	else
+		log_info("server: closing %d idle connections", srv->nconns);
 	event_base_loopexit(srv->base, NULL);
+}
+
+/* Exits the loop once drained; when only connections remain, waits for them
+ * at most DRAIN_LINGER_MS. */
+static void
+server_drain_check(struct server *srv)
+{
+	struct timeval tv = {DRAIN_LINGER_MS / 1000, (DRAIN_LINGER_MS % 1000) * 1000};
+
+	if (srv->inflight > 0)
+		return;
+	if (srv->nconns <= 0) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	if (!srv->lingering && srv->drain_timer != NULL) {
+		srv->lingering = 1;
+		evtimer_del(srv->drain_timer);
+		evtimer_add(srv->drain_timer, &tv);
+	}
 }
 
 void
@@ -226,23 +259,23 @@ server_drain(struct server *srv, const char *why)
 		srv->listener = NULL;
 		srv->bound = NULL;
 	}
-	if (srv->inflight == 0) {
-		event_base_loopexit(srv->base, NULL);
-		return;
-	}
 	tv.tv_sec = srv->cfg->request_timeout_ms / 1000 + 1;
 	tv.tv_usec = 0;
 	srv->drain_timer = evtimer_new(srv->base, server_drain_timeout_cb, srv);
-	if (srv->drain_timer != NULL)
-		evtimer_add(srv->drain_timer, &tv);
+	if (srv->drain_timer == NULL) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	evtimer_add(srv->drain_timer, &tv);
+	server_drain_check(srv);
 }
 
 void
 server_request_done(struct server *srv)
 {
 	srv->inflight--;
-	if (srv->state == SERVER_DRAINING && srv->inflight == 0)
-		event_base_loopexit(srv->base, NULL);
+	if (srv->state == SERVER_DRAINING)
+		server_drain_check(srv);
 }
 
 void

@@ -46,6 +46,7 @@ struct server {
 	struct metrics *metrics;
 
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
+	int lingering; /* drained of requests, waiting for connections */
 };
 
 /* Creates TLS context, pools, evhttp and listener from cfg (consumed). */

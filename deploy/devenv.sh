@@ -77,7 +77,7 @@ EOF
 # demo records, once (until the sync API exists they go in by SQL)
 load_demo() {
 	local var=$1 n
-	n=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c "SELECT count(*) FROM registry.record")
+	n=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c "SELECT count(*) FROM registry.record" 2>/dev/null)
 	if [ "$n" = 0 ]; then
 		"$ROOT/deploy/pg.sh" psql "$var/pg" -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/demo/demo.sql" >/dev/null
 		msg "loaded demo data"

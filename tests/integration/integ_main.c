@@ -8,6 +8,7 @@
 
 void test_db_register(void);
 void test_http_register(void);
+void test_daemon_register(void);
 
 int
 main(void)
@@ -18,13 +19,15 @@ main(void)
 		return 2;
 	test_db_register();
 	test_http_register();
+	test_daemon_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() + CU_get_number_of_failure_records();
+	/* a suite whose set-up failed ran none of its tests: each counts as failed */
+	failures = CU_get_number_of_failure_records() + CU_get_number_of_suites_failed();
 	/* the line tests/run.sh adds up */
 	printf("integration: %u passed, %u failed\n",
 	       CU_get_number_of_tests_run() - CU_get_number_of_tests_failed(),
-	       CU_get_number_of_tests_failed());
+	       CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed());
 	CU_cleanup_registry();
 	return failures ? 1 : 0;
 }
