@@ -566,6 +566,12 @@ db_conn_finish(struct db_conn *c)
 	const char *code;
 
 	c->res = NULL;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		/* libpq made up a final error for a lost connection: not the server's answer. */
+		PQclear(res);
+		db_conn_close(c, PQerrorMessage(c->pg));
+		return;
+	}
 	if (q->preparing) {
 		q->preparing = 0;
 		if (res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK) {
@@ -818,6 +824,7 @@ fail:
 	return -1;
 }
 
+/* Validates, builds the connection keywords, and starts every connection connecting. */
 struct db_pool *
 db_pool_new(struct event_base *base, const char *conninfo, const struct db_pool_opts *opts)
 {
@@ -919,6 +926,7 @@ db_pool_destroy(struct db_pool *p)
 	free(p);
 }
 
+/* Closes all, completes every query now (callbacks run here), frees unless in a callback. */
 void
 db_pool_free(struct db_pool *p)
 {
@@ -999,6 +1007,7 @@ db_query_params(struct db_query *q, int nparams, const char *const *params)
 	return 0;
 }
 
+/* Queues a copy of the statement and its parameters, and dispatches at once if it can. */
 struct db_query *
 db_query(struct db_pool *p, const struct db_stmt *stmt, int nparams, const char *const *params,
 	 db_result_cb cb, void *arg)
@@ -1042,6 +1051,7 @@ fail:
 	return NULL;
 }
 
+/* Drops q wherever it is; a running q stays on its connection, marked, until it ends. */
 void
 db_query_cancel(struct db_query *q)
 {
@@ -1072,6 +1082,7 @@ db_query_cancel(struct db_query *q)
 	}
 }
 
+/* Counts connections by state and copies the counters. */
 void
 db_pool_stats(const struct db_pool *p, struct db_pool_stats *out)
 {
@@ -1101,6 +1112,7 @@ db_pool_stats(const struct db_pool *p, struct db_pool_stats *out)
 	out->reconnects = p->reconnects;
 }
 
+/* Some connection is IDLE or BUSY. */
 int
 db_pool_healthy(const struct db_pool *p)
 {

@@ -579,8 +579,7 @@ test_db_queue_full(void)
 	event_base_free(base);
 }
 
-/* Cancelled queries never call back; a cancelled running query does not break its
- * connection. */
+/* Cancelled queries never call back; cancelling a running one keeps its session. */
 static void
 test_db_cancel(void)
 {
@@ -1165,6 +1164,7 @@ t_suite_init(void)
 	return 0;
 }
 
+/* Adds the suite "db" to the registry (already initialised by the runner). */
 void
 test_db_register(void)
 {
