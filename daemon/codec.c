@@ -135,31 +135,35 @@ codec_content_type(enum codec_format f)
 	return f == CODEC_JSON ? CODEC_CT_JSON : CODEC_CT_PROTOBUF;
 }
 
-int
-codec_find_unknown(const ProtobufCMessage *msg, char *err, size_t errlen)
+/* Walks msg depth first; path holds the dotted path of msg itself. */
+static int
+codec_unknown_walk(const ProtobufCMessage *msg, char *path, size_t pathlen, char *err,
+		   size_t errlen)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	const char *base = (const char *)msg;
+	size_t used = strlen(path);
 
 	if (msg->n_unknown_fields > 0) {
-		snprintf(err, errlen, "unknown field number %u", msg->unknown_fields[0].tag);
+		snprintf(err, errlen, "%s%sunknown field number %u", path, used ? ": " : "",
+			 msg->unknown_fields[0].tag);
 		return 1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		char sub[200];
 
 		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
 			continue;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
+			ProtobufCMessage *const *arr =
+			    *(ProtobufCMessage *const *const *)(base + f->offset);
 
 			for (size_t k = 0; k < n; k++) {
-				if (codec_find_unknown(arr[k], sub, sizeof(sub))) {
-					snprintf(err, errlen, "%s[%zu]: %s", f->name, k, sub);
+				snprintf(path + used, pathlen - used, "%s%s[%zu]", used ? "." : "",
+					 f->name, k);
+				if (codec_unknown_walk(arr[k], path, pathlen, err, errlen))
 					return 1;
-				}
 			}
 		} else {
 			const ProtobufCMessage *m = *(ProtobufCMessage *const *)(base + f->offset);
@@ -167,13 +171,24 @@ codec_find_unknown(const ProtobufCMessage *msg, char *err, size_t errlen)
 			if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 			    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
 				continue;
-			if (m != NULL && codec_find_unknown(m, sub, sizeof(sub))) {
-				snprintf(err, errlen, "%s: %s", f->name, sub);
+			if (m == NULL)
+				continue;
+			snprintf(path + used, pathlen - used, "%s%s", used ? "." : "", f->name);
+			if (codec_unknown_walk(m, path, pathlen, err, errlen))
 				return 1;
-			}
 		}
+		path[used] = '\0';
 	}
+	path[used] = '\0';
 	return 0;
+}
+
+int
+codec_find_unknown(const ProtobufCMessage *msg, char *err, size_t errlen)
+{
+	char path[256] = "";
+
+	return codec_unknown_walk(msg, path, sizeof(path), err, errlen);
 }
 
 ProtobufCMessage *

@@ -236,6 +236,22 @@ config_trim(char *s)
 	return s;
 }
 
+/* Cuts a '#' comment off line, except inside a double-quoted value. */
+static void
+config_strip_comment(char *line)
+{
+	int quoted = 0;
+
+	for (char *p = line; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '#' && !quoted) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
 int
 config_parse(struct config *cfg, const char *text, char *err, size_t errlen)
 {
@@ -250,8 +266,7 @@ config_parse(struct config *cfg, const char *text, char *err, size_t errlen)
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		if ((eq = strchr(line, '#')) != NULL)
-			*eq = '\0';
+		config_strip_comment(line);
 		line = config_trim(line);
 		if (*line == '\0')
 			continue;
@@ -352,6 +367,64 @@ config_check(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Copies a libpq conninfo with its secrets replaced by "***": the value of
+ * every password= keyword (quoted or not) and the password in the userinfo
+ * of a postgresql:// URI. Returns out.
+ */
+static const char *
+config_mask_conninfo(const char *s, char *out, size_t outlen)
+{
+	struct buf b;
+	const char *p = s, *at, *colon, *slash;
+
+	buf_init(&b, outlen - 1);
+	if ((p = strstr(s, "://")) != NULL) {
+		slash = strchr(p + 3, '/');
+		at = strchr(p + 3, '@');
+		colon = strchr(p + 3, ':');
+		if (at != NULL && (slash == NULL || at < slash) && colon != NULL && colon < at) {
+			buf_add(&b, s, (size_t)(colon + 1 - s));
+			buf_adds(&b, "***");
+			s = at;
+		}
+	}
+	for (p = s; *p;) {
+		const char *k = strstr(p, "password");
+		const char *v;
+
+		if (k == NULL) {
+			buf_adds(&b, p);
+			break;
+		}
+		for (v = k + 8; *v == ' ' || *v == '\t'; v++)
+			;
+		if (*v != '=') {
+			buf_add(&b, p, (size_t)(v - p));
+			p = v;
+			continue;
+		}
+		for (v++; *v == ' ' || *v == '\t'; v++)
+			;
+		buf_add(&b, p, (size_t)(v - p));
+		buf_adds(&b, "***");
+		if (*v == '\'') {
+			for (v++; *v && *v != '\''; v++)
+				if (*v == '\\' && v[1])
+					v++;
+			if (*v)
+				v++;
+		} else {
+			while (*v && *v != ' ' && *v != '\t')
+				v++;
+		}
+		p = v;
+	}
+	snprintf(out, outlen, "%s", buf_failed(&b) ? "(too long to show)" : b.data ? b.data : "");
+	buf_free(&b);
+	return out;
+}
+
 void
 config_print(const struct config *cfg, FILE *out)
 {
@@ -374,10 +447,14 @@ config_print(const struct config *cfg, FILE *out)
 			break;
 		case CONFIG_STRING: {
 			const char *s = *(char *const *)(base + e->offset);
-			/* conninfo may hold a password: never print it */
-			if (strstr(e->name, "conninfo") && strstr(s, "password"))
-				s = "(set; contains a password)";
-			fprintf(out, "%s = %s\n", e->name, s);
+			/* a conninfo may hold a password, as password=... or as the
+			 * userinfo of a postgresql:// URI: never print it */
+			char masked[1024];
+
+			if (strstr(e->name, "conninfo"))
+				s = config_mask_conninfo(s, masked, sizeof(masked));
+			/* quoted, so '#' and blanks in the value survive a re-parse */
+			fprintf(out, "%s = \"%s\"\n", e->name, s);
 			break;
 		}
 		}

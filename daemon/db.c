@@ -400,7 +400,14 @@ db_conn_close(struct db_conn *c, const char *why)
 	delay = db_pool_jitter(p, c->backoff_ms);
 	c->backoff_ms = c->backoff_ms > p->opts.reconnect_max_ms / 2 ? p->opts.reconnect_max_ms
 								     : c->backoff_ms * 2;
-	log_warnx("db %s: conn %d: %s; reconnecting in %d ms", p->name, c->id, esc, delay);
+	/* an outage would otherwise log every attempt: warn on the 1st, 2nd,
+	 * 4th, 8th... failure in a row, the rest at debug level */
+	if ((c->failures & (c->failures - 1)) == 0)
+		log_warnx("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)", p->name,
+			  c->id, esc, delay, c->failures);
+	else
+		log_debug("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)", p->name,
+			  c->id, esc, delay, c->failures);
 	tv = db_tv(delay);
 	if (evtimer_add(c->timer, &tv) == -1)
 		log_warnx("db %s: conn %d: cannot schedule reconnect", p->name, c->id);

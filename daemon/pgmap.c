@@ -33,6 +33,11 @@ pgmap_set_scalar(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, const
 	char *end;
 
 	errno = 0;
+	/* strto* skip blanks and take signs; the database sends neither */
+	if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_ENUM &&
+	    f->type != PROTOBUF_C_TYPE_BOOL && !(text[0] >= '0' && text[0] <= '9') &&
+	    !(text[0] == '-' && text[1] >= '0' && text[1] <= '9'))
+		goto bad;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		size_t n = strlen(text);
@@ -130,12 +135,15 @@ pgmap_row(const PGresult *res, int row, ProtobufCMessage *msg, ProtobufCAllocato
 		const ProtobufCFieldDescriptor *f;
 		const char *text;
 
-		if (name[0] == '_' || PQgetisnull(res, row, c))
+		if (name[0] == '_')
 			continue;
+		/* checked before NULLs are skipped, so drift shows on every row */
 		if ((f = protobuf_c_message_descriptor_get_field_by_name(d, name)) == NULL) {
 			snprintf(err, errlen, "%s: no such field in %s", name, d->short_name);
 			return -1;
 		}
+		if (PQgetisnull(res, row, c))
+			continue;
 		text = PQgetvalue(res, row, c);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			char reason[200];

@@ -462,6 +462,13 @@ server_free(struct server *srv)
 		event_free(srv->sig_hup);
 	if (srv->drain_timer)
 		event_free(srv->drain_timer);
+	/* Pools first: a request still waiting for the database gets its
+	 * DB_UNAVAILABLE callback and replies while its connection exists. */
+	if (srv->staff)
+		db_pool_free(srv->staff);
+	if (srv->investor)
+		db_pool_free(srv->investor);
+	srv->staff = srv->investor = NULL;
 	/* evhttp_free closes every connection and frees a still-bound listener */
 	if (srv->http) {
 		srv->listener = NULL;
@@ -469,10 +476,6 @@ server_free(struct server *srv)
 	} else if (srv->listener) {
 		evconnlistener_free(srv->listener);
 	}
-	if (srv->staff)
-		db_pool_free(srv->staff);
-	if (srv->investor)
-		db_pool_free(srv->investor);
 	auth_cache_free(srv->auth);
 	metrics_free(srv->metrics);
 	SSL_CTX_free(srv->ssl_ctx);

@@ -13,7 +13,10 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:?usage: tests/run.sh BUILD}
-BUILD=$(cd "$ROOT/$BUILD" 2>/dev/null && pwd || cd "$BUILD" && pwd)
+case $BUILD in
+/*) ;;
+*) BUILD=$ROOT/$BUILD ;;
+esac
 WORK=$ROOT/var/test
 passed=0
 failed=0
