@@ -415,8 +415,11 @@ config_mask_conninfo(const char *s, char *out, size_t outlen)
 			if (*v)
 				v++;
 		} else {
-			while (*v && *v != ' ' && *v != '\t')
+			while (*v && *v != ' ' && *v != '\t') {
+				if (*v == '\\' && v[1])
+					v++; /* libpq: a backslash escapes the next character */
 				v++;
+			}
 		}
 		p = v;
 	}
