@@ -269,6 +269,19 @@ req_authorised(struct req *r)
 	ep->handler(r);
 }
 
+/* No endpoint matched the path (404) or the method (405). */
+static void
+req_unrouted(struct req *r)
+{
+	if (r->unrouted == ROUTE_BAD_METHOD) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->evreq), "Allow",
+				  r->route.allow);
+		req_error(r, 405, "METHOD_NOT_ALLOWED", "allowed: %s", r->route.allow);
+		return;
+	}
+	req_error(r, 404, "NOT_FOUND", "no such endpoint");
+}
+
 static const char *
 req_method_name(enum evhttp_cmd_type t)
 {
@@ -302,6 +315,7 @@ req_dispatch(struct evhttp_request *evreq, void *arg)
 	const char *path, *addr = "?";
 	unsigned char rnd[8];
 	struct timeval tv;
+	enum route_result rr;
 	struct req *r;
 	ev_uint16_t port = 0;
 	size_t len;
@@ -326,19 +340,27 @@ req_dispatch(struct evhttp_request *evreq, void *arg)
 	srv->inflight++;
 	r->out = codec_format_from_accept(req_header(r, "Accept"));
 
+	tv.tv_sec = srv->cfg->request_timeout_ms / 1000;
+	tv.tv_usec = (srv->cfg->request_timeout_ms % 1000) * 1000;
+	if ((r->deadline = evtimer_new(srv->base, req_deadline_cb, r)) == NULL ||
+	    evtimer_add(r->deadline, &tv) == -1) {
+		req_error(r, 503, "UNAVAILABLE", "out of resources");
+		return;
+	}
 	path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL || *path == '\0')
 		path = "/";
-	switch (route_match(req_method_name(evhttp_request_get_command(evreq)), path, &r->route)) {
-	case ROUTE_FOUND:
-		break;
-	case ROUTE_BAD_METHOD:
-		evhttp_add_header(evhttp_request_get_output_headers(evreq), "Allow",
-				  r->route.allow);
-		req_error(r, 405, "METHOD_NOT_ALLOWED", "allowed: %s", r->route.allow);
-		return;
-	case ROUTE_NOT_FOUND:
-		req_error(r, 404, "NOT_FOUND", "no such endpoint");
+	rr = route_match(req_method_name(evhttp_request_get_command(evreq)), path, &r->route);
+	if (rr != ROUTE_FOUND) {
+		/* Under /v1/ the caller must authenticate before learning which
+		 * endpoints exist; elsewhere (health, metrics) at once. */
+		r->unrouted = rr;
+		if (strncmp(path, "/v1/", 4) == 0) {
+			req_set_state(r, REQ_AUTH);
+			auth_begin(r, req_unrouted);
+		} else {
+			req_unrouted(r);
+		}
 		return;
 	}
 	ep = req_endpoint(r->route.id);
@@ -348,13 +370,6 @@ req_dispatch(struct evhttp_request *evreq, void *arg)
 			  "request body of %zu bytes exceeds %s = %ld", len,
 			  ep->sync_body ? "max_sync_body_bytes" : "max_body_bytes",
 			  ep->sync_body ? srv->cfg->max_sync_body_bytes : srv->cfg->max_body_bytes);
-		return;
-	}
-	tv.tv_sec = srv->cfg->request_timeout_ms / 1000;
-	tv.tv_usec = (srv->cfg->request_timeout_ms % 1000) * 1000;
-	if ((r->deadline = evtimer_new(srv->base, req_deadline_cb, r)) == NULL ||
-	    evtimer_add(r->deadline, &tv) == -1) {
-		req_error(r, 503, "UNAVAILABLE", "out of resources");
 		return;
 	}
 	if (ep->roles == 0) {

@@ -242,6 +242,18 @@ test_unauthenticated(void)
 		     &r);
 	assert_error(&r, 401, "UNAUTHENTICATED");
 	harness_resp_free(&r);
+	/* under /v1/, 401 comes before 404 and 405: an unauthenticated caller
+	 * learns nothing, not even which endpoints exist */
+	harness_http(&dmn, "POST", "/v1/search", NULL, NULL, NULL, NULL, 0, NULL, &r);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	harness_resp_free(&r);
+	harness_http(&dmn, "DELETE", "/v1/records/00000000-0000-4000-8000-000000000001", NULL, NULL,
+		     NULL, NULL, 0, NULL, &r);
+	assert_error(&r, 401, "UNAUTHENTICATED");
+	harness_resp_free(&r);
+	harness_http(&dmn, "GET", "/nothing-here", NULL, NULL, NULL, NULL, 0, NULL, &r);
+	assert_error(&r, 404, "NOT_FOUND");
+	harness_resp_free(&r);
 	/* 401 comes before 404: an unauthenticated caller learns nothing */
 	harness_http(&dmn, "GET", "/v1/records/00000000-0000-4000-8000-999999999999", NULL, NULL,
 		     NULL, NULL, 0, NULL, &r);
