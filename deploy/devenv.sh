@@ -122,17 +122,31 @@ setup() {
 	write_env "$var" "$port"
 }
 
+DAEMON_PID=
+VAR=$ROOT/var
+
+# stops the daemon (if it still runs) and then the private cluster
+stop_all() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+	fi
+	"$ROOT/deploy/pg.sh" stop "$VAR/pg" || true
+}
+
 run() {
-	local bin=$1 port=${VACANCY_PORT:-8443} var=$ROOT/var pid
-	setup "$var" "$bin" "$port"
-	"$bin" -f "$var/vacancyd.conf" &
-	pid=$!
-	# Ctrl-C reaches the daemon too (same process group); it drains and exits.
-	trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; "$ROOT/deploy/pg.sh" stop "$var/pg"' EXIT
-	trap 'exit 130' INT TERM
+	local bin=$1 port=${VACANCY_PORT:-8443}
+	setup "$VAR" "$bin" "$port"
+	"$bin" -f "$VAR/vacancyd.conf" &
+	DAEMON_PID=$!
+	# Ctrl-C reaches the daemon too (same process group): it drains and
+	# exits, then stop_all stops the cluster.
+	trap stop_all EXIT
+	trap 'exit 0' INT TERM
+	local var=$VAR
 	for _ in $(seq 1 50); do
 		curl -fsS --cacert "$var/tls/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || die "vacancyd exited; see the messages above"
+		kill -0 "$DAEMON_PID" 2>/dev/null || die "vacancyd exited; see the messages above"
 		sleep 0.2
 	done
 	# shellcheck disable=SC1091
@@ -150,7 +164,7 @@ run() {
     VACANCY_TOKEN=\$VACANCY_TOKEN_COUNTY vacancy get \$VACANCY_DEMO_RECORD_ID --json
 
 EOF
-	wait "$pid"
+	wait "$DAEMON_PID" || true
 }
 
 case ${1:-} in
