@@ -203,9 +203,9 @@ codec_decode(const ProtobufCMessageDescriptor *desc, enum codec_format f, const 
 		msg = json_decode(desc, (const char *)data, len, &budget->alloc, max_json_depth,
 				  reason, sizeof(reason));
 		if (msg == NULL) {
-			snprintf(err, errlen, "%s", budget->exhausted
-							? "message needs more memory than allowed"
-							: reason);
+			snprintf(err, errlen, "%s",
+				 budget->exhausted ? "message needs more memory than allowed"
+						   : reason);
 			return NULL;
 		}
 		return msg;

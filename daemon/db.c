@@ -403,11 +403,11 @@ db_conn_close(struct db_conn *c, const char *why)
 	/* an outage would otherwise log every attempt: warn on the 1st, 2nd,
 	 * 4th, 8th... failure in a row, the rest at debug level */
 	if ((c->failures & (c->failures - 1)) == 0)
-		log_warnx("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)", p->name,
-			  c->id, esc, delay, c->failures);
+		log_warnx("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)",
+			  p->name, c->id, esc, delay, c->failures);
 	else
-		log_debug("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)", p->name,
-			  c->id, esc, delay, c->failures);
+		log_debug("db %s: conn %d: %s; reconnecting in %d ms (failure %d in a row)",
+			  p->name, c->id, esc, delay, c->failures);
 	tv = db_tv(delay);
 	if (evtimer_add(c->timer, &tv) == -1)
 		log_warnx("db %s: conn %d: cannot schedule reconnect", p->name, c->id);

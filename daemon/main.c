@@ -21,15 +21,14 @@
 static void
 main_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: vacancyd [-d] [-f FILE] [-o NAME=VALUE]... [-n]\n"
-		"       vacancyd [-f FILE] [-o NAME=VALUE]... token create|revoke|list ...\n"
-		"       vacancyd -p            print every setting with its default\n"
-		"  -f FILE  configuration file (name = value lines)\n"
-		"  -o N=V   override one setting after the file\n"
-		"  -n       check the configuration (and TLS files) and exit\n"
-		"  -d       log at debug level\n"
-		"  -V       print the version\n");
+	fprintf(out, "usage: vacancyd [-d] [-f FILE] [-o NAME=VALUE]... [-n]\n"
+		     "       vacancyd [-f FILE] [-o NAME=VALUE]... token create|revoke|list ...\n"
+		     "       vacancyd -p            print every setting with its default\n"
+		     "  -f FILE  configuration file (name = value lines)\n"
+		     "  -o N=V   override one setting after the file\n"
+		     "  -n       check the configuration (and TLS files) and exit\n"
+		     "  -d       log at debug level\n"
+		     "  -V       print the version\n");
 }
 
 /* Writes the pid file if one is configured; 0 or -1. */
@@ -133,7 +132,8 @@ main(int argc, char **argv)
 			return 1;
 		}
 		SSL_CTX_free(ctx);
-		printf("vacancyd: configuration %s is valid\n", config_path ? config_path : "(defaults)");
+		printf("vacancyd: configuration %s is valid\n",
+		       config_path ? config_path : "(defaults)");
 		config_free(cfg);
 		free(cfg);
 		return 0;

@@ -13,13 +13,13 @@
 #include "server.h"
 
 /* The status codes we count one by one; anything else lands in "other". */
-static const int metrics_statuses[] = {200, 201, 304, 400, 401, 403, 404, 405, 409,
-				       413, 415, 422, 429, 499, 500, 503};
+static const int metrics_statuses[] = {200, 201, 304, 400, 401, 403, 404, 405,
+				       409, 413, 415, 422, 429, 499, 500, 503};
 #define METRICS_NSTATUS (sizeof(metrics_statuses) / sizeof(metrics_statuses[0]) + 1)
 
 /* Histogram bucket upper bounds in seconds. */
-static const double metrics_buckets[] = {0.001, 0.0025, 0.005, 0.01,  0.025, 0.05, 0.1,
-					 0.25,	0.5,	1.0,   2.5,   5.0,   10.0};
+static const double metrics_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+					 0.25,	0.5,	1.0,   2.5,  5.0,   10.0};
 #define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
 struct metrics_route {
@@ -96,11 +96,15 @@ metrics_render(const struct metrics *m, const struct server *srv, struct buf *ou
 			if (m->route[r].by_status[s] == 0)
 				continue;
 			if (s < METRICS_NSTATUS - 1)
-				buf_printf(out, "vacancyd_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n",
-					   route_name((enum route_id)r), metrics_statuses[s],
-					   (unsigned long long)m->route[r].by_status[s]);
+				buf_printf(
+				    out,
+				    "vacancyd_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n",
+				    route_name((enum route_id)r), metrics_statuses[s],
+				    (unsigned long long)m->route[r].by_status[s]);
 			else
-				buf_printf(out, "vacancyd_requests_total{endpoint=\"%s\",status=\"other\"} %llu\n",
+				buf_printf(out,
+					   "vacancyd_requests_total{endpoint=\"%s\",status="
+					   "\"other\"} %llu\n",
 					   route_name((enum route_id)r),
 					   (unsigned long long)m->route[r].by_status[s]);
 		}
@@ -115,14 +119,16 @@ metrics_render(const struct metrics *m, const struct server *srv, struct buf *ou
 			continue;
 		for (size_t b = 0; b < METRICS_NBUCKETS; b++)
 			buf_printf(out,
-				   "vacancyd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+				   "vacancyd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%"
+				   "g\"} %llu\n",
 				   name, metrics_buckets[b], (unsigned long long)mr->bucket[b]);
-		buf_printf(out,
-			   "vacancyd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
-			   "vacancyd_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n"
-			   "vacancyd_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
-			   name, (unsigned long long)mr->count, name, mr->sum, name,
-			   (unsigned long long)mr->count);
+		buf_printf(
+		    out,
+		    "vacancyd_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n"
+		    "vacancyd_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n"
+		    "vacancyd_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
+		    name, (unsigned long long)mr->count, name, mr->sum, name,
+		    (unsigned long long)mr->count);
 	}
 	buf_printf(out,
 		   "# HELP vacancyd_connections Open client connections.\n"

@@ -124,8 +124,8 @@ nomem:
 }
 
 int
-pgmap_row(const PGresult *res, int row, ProtobufCMessage *msg, ProtobufCAllocator *alloc,
-	  char *err, size_t errlen)
+pgmap_row(const PGresult *res, int row, ProtobufCMessage *msg, ProtobufCAllocator *alloc, char *err,
+	  size_t errlen)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	int ncols = PQnfields(res);

@@ -28,20 +28,48 @@ static const struct project_tier_entry project_restricted[] = {
 };
 
 static const char *const project_public[] = {
-    "record_id",	"municipality_ags",	  "municipality_ars",
-    "updated_at",	"last_verified_at",	  "site_kind",
-    "usage",		"marketing",		  "object_type",
-    "status",		"vacancy_degree",	  "vacant_since",
-    "vacant_since_precision", "condition",	  "construction_year",
-    "development",	"planning_basis",	  "bplan_ref",
-    "contamination",	"street",		  "house_number",
-    "postcode",		"locality",		  "gemarkung",
-    "flur",		"flurstueck",		  "parcel_ids",
-    "location",		"usable_area_m2",	  "floor_area_m2",
-    "sales_area_m2",	"plot_area_m2",		  "divisible_from_m2",
-    "purchase_price_eur", "rent_eur_month",	  "rent_eur_m2",
-    "price_on_request", "title",		  "description",
-    "location_text",	"marketing_contact",	  "attachments",
+    "record_id",
+    "municipality_ags",
+    "municipality_ars",
+    "updated_at",
+    "last_verified_at",
+    "site_kind",
+    "usage",
+    "marketing",
+    "object_type",
+    "status",
+    "vacancy_degree",
+    "vacant_since",
+    "vacant_since_precision",
+    "condition",
+    "construction_year",
+    "development",
+    "planning_basis",
+    "bplan_ref",
+    "contamination",
+    "street",
+    "house_number",
+    "postcode",
+    "locality",
+    "gemarkung",
+    "flur",
+    "flurstueck",
+    "parcel_ids",
+    "location",
+    "usable_area_m2",
+    "floor_area_m2",
+    "sales_area_m2",
+    "plot_area_m2",
+    "divisible_from_m2",
+    "purchase_price_eur",
+    "rent_eur_month",
+    "rent_eur_m2",
+    "price_on_request",
+    "title",
+    "description",
+    "location_text",
+    "marketing_contact",
+    "attachments",
     "withdrawn_at",
 };
 
@@ -109,8 +137,9 @@ project_free_value(const ProtobufCFieldDescriptor *f, void *p, ProtobufCAllocato
 			protobuf_c_message_free_unpacked(m, alloc);
 	} else if (f->type == PROTOBUF_C_TYPE_BYTES) {
 		ProtobufCBinaryData *bd = p;
-		if (bd->data != NULL && (f->default_value == NULL ||
-					 bd->data != ((const ProtobufCBinaryData *)f->default_value)->data))
+		if (bd->data != NULL &&
+		    (f->default_value == NULL ||
+		     bd->data != ((const ProtobufCBinaryData *)f->default_value)->data))
 			alloc->free(alloc->allocator_data, bd->data);
 	}
 }
@@ -191,8 +220,9 @@ project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc
 
 	if (role != ROLE_INVESTOR)
 		return 0;
-	if (!r->has_status || (r->status != VACANCY__V1__STATUS__VALUE__MARKETED &&
-			       r->status != VACANCY__V1__STATUS__VALUE__RESERVED) ||
+	if (!r->has_status ||
+	    (r->status != VACANCY__V1__STATUS__VALUE__MARKETED &&
+	     r->status != VACANCY__V1__STATUS__VALUE__RESERVED) ||
 	    r->withdrawn_at != NULL)
 		return -1;
 	for (unsigned i = 0; i < d->n_fields; i++)

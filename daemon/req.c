@@ -365,10 +365,10 @@ req_dispatch(struct evhttp_request *evreq, void *arg)
 	}
 	ep = req_endpoint(r->route.id);
 	len = evbuffer_get_length(evhttp_request_get_input_buffer(evreq));
-	if (len > (size_t)(ep->sync_body ? srv->cfg->max_sync_body_bytes : srv->cfg->max_body_bytes)) {
-		req_error(r, 413, "PAYLOAD_TOO_LARGE",
-			  "request body of %zu bytes exceeds %s = %ld", len,
-			  ep->sync_body ? "max_sync_body_bytes" : "max_body_bytes",
+	if (len >
+	    (size_t)(ep->sync_body ? srv->cfg->max_sync_body_bytes : srv->cfg->max_body_bytes)) {
+		req_error(r, 413, "PAYLOAD_TOO_LARGE", "request body of %zu bytes exceeds %s = %ld",
+			  len, ep->sync_body ? "max_sync_body_bytes" : "max_body_bytes",
 			  ep->sync_body ? srv->cfg->max_sync_body_bytes : srv->cfg->max_body_bytes);
 		return;
 	}

@@ -42,7 +42,7 @@ struct req {
 	struct evhttp_request *evreq; /* borrowed from evhttp until the reply */
 	struct route_match route;
 	enum route_result unrouted; /* why no route matched, answered after auth */
-	char id[17]; /* request id, hex; in logs and in Error.request_id */
+	char id[17];		    /* request id, hex; in logs and in Error.request_id */
 	char peer[64];
 	struct timespec started;
 	enum req_state state;

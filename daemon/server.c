@@ -288,7 +288,8 @@ server_reload(struct server *srv)
 
 	if (srv->config_path == NULL) {
 		log_info("server: SIGHUP: no config file; reloading certificates only");
-		if (srv->cfg->tls && (nctx = server_tls_context(srv->cfg, err, sizeof(err))) == NULL) {
+		if (srv->cfg->tls &&
+		    (nctx = server_tls_context(srv->cfg, err, sizeof(err))) == NULL) {
 			log_warnx("server: reload failed, keeping the old certificates: %s", err);
 			return;
 		}
@@ -307,11 +308,13 @@ server_reload(struct server *srv)
 		goto fail;
 	if (ncfg->tls && (nctx = server_tls_context(ncfg, err, sizeof(err))) == NULL)
 		goto fail;
-	if (strcmp(ncfg->listen_addr, srv->cfg->listen_addr) || ncfg->listen_port != srv->cfg->listen_port ||
-	    ncfg->tls != srv->cfg->tls || strcmp(ncfg->db_staff_conninfo, srv->cfg->db_staff_conninfo) ||
+	if (strcmp(ncfg->listen_addr, srv->cfg->listen_addr) ||
+	    ncfg->listen_port != srv->cfg->listen_port || ncfg->tls != srv->cfg->tls ||
+	    strcmp(ncfg->db_staff_conninfo, srv->cfg->db_staff_conninfo) ||
 	    strcmp(ncfg->db_investor_conninfo, srv->cfg->db_investor_conninfo) ||
 	    ncfg->db_pool_size != srv->cfg->db_pool_size)
-		log_warnx("server: listener, tls and database settings take effect on restart only");
+		log_warnx(
+		    "server: listener, tls and database settings take effect on restart only");
 	if (log_level_parse(ncfg->log_level, &level) == 0)
 		log_set_level(level);
 	if (nctx != NULL) {
@@ -345,20 +348,22 @@ server_listen(struct server *srv, char *err, size_t errlen)
 
 	memset(&ss, 0, sizeof(ss));
 	if (strchr(srv->cfg->listen_addr, ':'))
-		snprintf(addr, sizeof(addr), "[%s]:%d", srv->cfg->listen_addr, srv->cfg->listen_port);
+		snprintf(addr, sizeof(addr), "[%s]:%d", srv->cfg->listen_addr,
+			 srv->cfg->listen_port);
 	else
 		snprintf(addr, sizeof(addr), "%s:%d",
 			 strcmp(srv->cfg->listen_addr, "localhost") ? srv->cfg->listen_addr
-								      : "127.0.0.1",
+								    : "127.0.0.1",
 			 srv->cfg->listen_port);
 	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) == -1) {
-		snprintf(err, errlen, "listen_addr '%s' is not an IP address", srv->cfg->listen_addr);
+		snprintf(err, errlen, "listen_addr '%s' is not an IP address",
+			 srv->cfg->listen_addr);
 		return -1;
 	}
 	srv->listener = evconnlistener_new_bind(
 	    srv->base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, srv->cfg->listen_backlog,
-	    (struct sockaddr *)&ss, sslen);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    srv->cfg->listen_backlog, (struct sockaddr *)&ss, sslen);
 	if (srv->listener == NULL) {
 		snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
 		return -1;

@@ -29,7 +29,7 @@ struct server {
 	enum server_state state;
 
 	struct evhttp *http;
-	struct evconnlistener *listener;	/* ours; evhttp frees it with bound */
+	struct evconnlistener *listener; /* ours; evhttp frees it with bound */
 	struct evhttp_bound_socket *bound;
 	SSL_CTX *ssl_ctx; /* owned; connections hold their own references */
 	int port;	  /* the bound port */
@@ -38,7 +38,7 @@ struct server {
 	int paused; /* listener disabled at max_connections */
 	uint64_t conns_accepted;
 	uint64_t conns_refused_tls; /* connections refused because TLS could not start */
-	int inflight; /* requests between arrival and reply */
+	int inflight;		    /* requests between arrival and reply */
 
 	struct db_pool *staff;	  /* municipality and county requests */
 	struct db_pool *investor; /* investor requests: sees the public view only */

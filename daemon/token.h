@@ -8,10 +8,10 @@
 
 #include <stddef.h>
 
-#define TOKEN_PREFIX	"vcy_"
-#define TOKEN_LEN	47 /* strlen(TOKEN_PREFIX) + 43 */
-#define TOKEN_SHOW_LEN	12 /* characters shown to staff to tell tokens apart */
-#define TOKEN_HASH_LEN	32
+#define TOKEN_PREFIX   "vcy_"
+#define TOKEN_LEN      47 /* strlen(TOKEN_PREFIX) + 43 */
+#define TOKEN_SHOW_LEN 12 /* characters shown to staff to tell tokens apart */
+#define TOKEN_HASH_LEN 32
 
 enum role { ROLE_NONE, ROLE_MUNICIPALITY, ROLE_COUNTY, ROLE_INVESTOR };
 

@@ -17,11 +17,12 @@
 static void
 tokencli_usage(FILE *out)
 {
-	fprintf(out, "usage: vacancyd [-f FILE] token create --role ROLE --scope SCOPE [--name NAME]\n"
-		     "       vacancyd [-f FILE] token revoke PREFIX|TOKEN\n"
-		     "       vacancyd [-f FILE] token list\n"
-		     "ROLE is municipality (SCOPE: its AGS), county (SCOPE: AGS prefix, e.g. 14521)\n"
-		     "or investor (SCOPE: \"\").\n");
+	fprintf(out,
+		"usage: vacancyd [-f FILE] token create --role ROLE --scope SCOPE [--name NAME]\n"
+		"       vacancyd [-f FILE] token revoke PREFIX|TOKEN\n"
+		"       vacancyd [-f FILE] token list\n"
+		"ROLE is municipality (SCOPE: its AGS), county (SCOPE: AGS prefix, e.g. 14521)\n"
+		"or investor (SCOPE: \"\").\n");
 }
 
 static PGconn *
@@ -108,8 +109,9 @@ tokencli_create(PGconn *conn, int argc, char **argv)
 		goto out;
 	}
 	printf("%s\n", token);
-	fprintf(stderr, "vacancyd: created %s token %s... for scope '%s' (principal %s); "
-			"it is shown only now\n",
+	fprintf(stderr,
+		"vacancyd: created %s token %s... for scope '%s' (principal %s); "
+		"it is shown only now\n",
 		role_s, prefix, scope, PQgetvalue(res, 0, 0));
 	rc = 0;
 out:

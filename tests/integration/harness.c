@@ -31,7 +31,8 @@ harness_env(const char *name)
 	const char *v = getenv(name);
 
 	if (v == NULL || *v == '\0') {
-		fprintf(stderr, "harness: %s is not set; run the tests through tests/run.sh\n", name);
+		fprintf(stderr, "harness: %s is not set; run the tests through tests/run.sh\n",
+			name);
 		exit(2);
 	}
 	return v;
@@ -129,7 +130,8 @@ harness_daemon_start(struct daemon *d, const char *extra)
 			dup2(fd, 2);
 			close(fd);
 		}
-		for (char *tok = w ? strtok(w, " ") : NULL; tok && argc < 24; tok = strtok(NULL, " "))
+		for (char *tok = w ? strtok(w, " ") : NULL; tok && argc < 24;
+		     tok = strtok(NULL, " "))
 			argv[argc++] = tok;
 		argv[argc++] = (char *)harness_env("VACANCY_TEST_VACANCYD");
 		argv[argc++] = "-f";

@@ -76,7 +76,8 @@ test_connection_limit(void)
 	void *a, *b;
 	struct http_resp r;
 
-	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d, "max_connections = 2\nidle_timeout_s = 30"), 0);
+	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d, "max_connections = 2\nidle_timeout_s = 30"),
+			      0);
 	/* harness_daemon_start's probe connections are closed; let them be counted out */
 	usleep(200000);
 	a = harness_tls_open(d.port);
@@ -102,7 +103,8 @@ test_connection_limit(void)
 	}
 	harness_tls_close(b);
 	usleep(200000);
-	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r), 0);
+	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r),
+			0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "vacancyd_connections_max 2"));
 	harness_resp_free(&r);
 	CU_ASSERT(harness_log_contains(&d, "max_connections (2) reached"));
@@ -117,7 +119,8 @@ test_request_deadline(void)
 	PGconn *lock;
 	char *tok;
 
-	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d, "request_timeout_ms = 400\nauth_cache_ttl_ms = 60000"), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    harness_daemon_start(&d, "request_timeout_ms = 400\nauth_cache_ttl_ms = 60000"), 0);
 	tok = daemon_token(&d, "county", "14521");
 	/* authenticate once so the lock below only stalls the record query */
 	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, NULL, NULL, 0, NULL, &r);
@@ -128,7 +131,8 @@ test_request_deadline(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "DEADLINE_EXCEEDED"));
 	harness_resp_free(&r);
 	/* everyone else is still served */
-	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r), 0);
+	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 	unlock_records(lock);
@@ -152,8 +156,9 @@ test_database_unreachable(void)
 	harness_http(&d, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 503);
 	harness_resp_free(&r);
-	harness_http(&d, "GET", "/v1/records/" REC1, "vcy_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-		     "application/json", NULL, NULL, 0, NULL, &r);
+	harness_http(&d, "GET", "/v1/records/" REC1,
+		     "vcy_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "application/json", NULL,
+		     NULL, 0, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 503);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"UNAVAILABLE\""));
 	harness_resp_free(&r);
@@ -196,14 +201,16 @@ test_sighup_reload(void)
 
 	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d, "auth_cache_ttl_ms = 60000"), 0);
 	tok = daemon_token(&d, "county", "14521");
-	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 3000, NULL, &r);
+	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 3000,
+		     NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 	/* a smaller body limit takes effect on SIGHUP */
 	CU_ASSERT_EQUAL(harness_daemon_write_config(&d, "max_body_bytes = 2K"), 0);
 	kill(d.pid, SIGHUP);
 	usleep(300000);
-	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 3000, NULL, &r);
+	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 3000,
+		     NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 413);
 	harness_resp_free(&r);
 	CU_ASSERT(harness_log_contains(&d, "reloaded"));
@@ -212,7 +219,8 @@ test_sighup_reload(void)
 	kill(d.pid, SIGHUP);
 	usleep(300000);
 	CU_ASSERT(harness_log_contains(&d, "keeping the running configuration"));
-	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 1000, NULL, &r);
+	harness_http(&d, "GET", "/v1/records/" REC1, tok, NULL, "application/json", body, 1000,
+		     NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 	free(body);
@@ -260,7 +268,8 @@ test_sigterm_drain(void)
 	kill(d.pid, SIGTERM);
 	usleep(300000);
 	/* draining: no new connections, the daemon still runs */
-	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r), -1);
+	CU_ASSERT_EQUAL(harness_http(&d, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r),
+			-1);
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(waitpid(d.pid, &status, WNOHANG), 0);
 	unlock_records(lock);
@@ -280,10 +289,11 @@ run_client(const struct daemon *d, const char *token, const char *args, char *ou
 {
 	char cmd[2048];
 
-	snprintf(cmd, sizeof(cmd),
-		 "VACANCY_URL=https://127.0.0.1:%d VACANCY_CACERT=%s/ca.pem VACANCY_TOKEN=%s %s %s 2>&1",
-		 d->port, harness_env("VACANCY_TEST_TLS"), token ? token : "",
-		 harness_env("VACANCY_TEST_CLIENT"), args);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "VACANCY_URL=https://127.0.0.1:%d VACANCY_CACERT=%s/ca.pem VACANCY_TOKEN=%s %s %s 2>&1",
+	    d->port, harness_env("VACANCY_TEST_TLS"), token ? token : "",
+	    harness_env("VACANCY_TEST_CLIENT"), args);
 	return harness_run(cmd, out, outlen);
 }
 
@@ -305,7 +315,8 @@ test_client_get(void)
 	CU_ASSERT_EQUAL(run_client(&d, inv, "get --json " REC1, out, sizeof(out)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"title\":\"Fixture 1\""));
 	/* errors: not published (404), no token (401), bad id (usage) */
-	CU_ASSERT_EQUAL(run_client(&d, inv, "get 00000000-0000-4000-8000-000000000003", out, sizeof(out)), 1);
+	CU_ASSERT_EQUAL(
+	    run_client(&d, inv, "get 00000000-0000-4000-8000-000000000003", out, sizeof(out)), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "NOT_FOUND"));
 	CU_ASSERT_EQUAL(run_client(&d, NULL, "get " REC1, out, sizeof(out)), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "UNAUTHENTICATED"));

@@ -76,38 +76,43 @@ fixture_insert(const struct fixture *f)
 	char sql[8192], id[37];
 
 	fix_id(f->n, id);
-	snprintf(sql, sizeof(sql),
-		 "BEGIN;"
-		 "INSERT INTO registry.record (record_id, municipality_ags, municipality_ars, "
-		 " last_verified_at, site_kind, usage, marketing, object_type, status, vacancy_degree,"
-		 " vacant_since, vacant_since_precision, condition, construction_year, development,"
-		 " planning_basis, bplan_ref, contamination, street, house_number, postcode, locality,"
-		 " gemarkung, flur, flurstueck, parcel_ids, geom, usable_area_m2, floor_area_m2,"
-		 " sales_area_m2, plot_area_m2, divisible_from_m2, purchase_price_eur, rent_eur_month,"
-		 " rent_eur_m2, price_on_request, title, description, location_text, marketing_contact,"
-		 " attachments, withdrawn_at) VALUES ('%s', '%s', '%.5s0000%s', '2026-05-01', 'BUILDING',"
-		 " '{COMMERCIAL,MIXED}', '{SALE,RENT}', 'RETAIL', '%s', 'COMPLETE', '2021-03-01', 'MONTH',"
-		 " 'NEEDS_REFURBISHMENT', 1911, 'FULL', 'BPLAN', 'plan-%d', 'NONE_KNOWN', 'Markt',"
-		 " 'HN%d', '09456', 'Annaberg-Buchholz', 'GEMARKUNG%d', 'FLUR%d', 'FLURSTUECK%d',"
-		 " '{\"14400200300123000400\"}', ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326), 120.5, 300,"
-		 " 80, 400, 40, 99000.00, 850.50, 7.25, false, 'Fixture %d', 'Description %d',"
-		 " 'Location %d', '{\"organisation\":\"WiFoe\",\"personRole\":\"Beratung\"}',"
-		 " '[{\"group\":\"PHOTO\",\"mediaType\":\"image/jpeg\",\"url\":\"https://x/%d.jpg\"}]', %s);"
-		 "INSERT INTO registry.record_internal (record_id, municipality_ags, external_id, revision,"
-		 " publication, owner_consent, owner_consent_date, source_x, source_y, source_crs,"
-		 " location_blur_m, owner_category, internal_notes) VALUES ('%s', '%s', 'SECRET-EXT-%d',"
-		 " 7, '%s', '%s', '2026-01-0%d', 371234.5, 5605123.5, 25833, %d, '%s',"
-		 " 'SECRET-NOTE-%d');"
-		 "INSERT INTO registry.record_personal (record_id, vacancy_reason, owner_name,"
-		 " owner_address, owner_phone, owner_email, owner_willingness,"
-		 " attachment_rights_holders) VALUES ('%s', 'HEIRS_DISPUTE', 'SECRET-OWNER-%d',"
-		 " 'SECRET-ADDRESS-%d', 'SECRET-PHONE-%d', 'secret-mail-%d@example.invalid', 'SELL',"
-		 " '{SECRET-RIGHTS-%d}');"
-		 "COMMIT;",
-		 id, f->ags, f->ags, f->ags + 5, f->status, f->n, f->n, f->n, f->n, f->n, fix_lon(f->n),
-		 fix_lat(f->n), f->n, f->n, f->n, f->n, f->withdrawn ? "now()" : "NULL", id, f->ags,
-		 f->n, f->publication, f->consent, f->n % 9 + 1, f->blur_m, f->owner_category, f->n, id,
-		 f->n, f->n, f->n, f->n, f->n);
+	snprintf(
+	    sql, sizeof(sql),
+	    "BEGIN;"
+	    "INSERT INTO registry.record (record_id, municipality_ags, municipality_ars, "
+	    " last_verified_at, site_kind, usage, marketing, object_type, status, vacancy_degree,"
+	    " vacant_since, vacant_since_precision, condition, construction_year, development,"
+	    " planning_basis, bplan_ref, contamination, street, house_number, postcode, locality,"
+	    " gemarkung, flur, flurstueck, parcel_ids, geom, usable_area_m2, floor_area_m2,"
+	    " sales_area_m2, plot_area_m2, divisible_from_m2, purchase_price_eur, rent_eur_month,"
+	    " rent_eur_m2, price_on_request, title, description, location_text, marketing_contact,"
+	    " attachments, withdrawn_at) VALUES ('%s', '%s', '%.5s0000%s', '2026-05-01', "
+	    "'BUILDING',"
+	    " '{COMMERCIAL,MIXED}', '{SALE,RENT}', 'RETAIL', '%s', 'COMPLETE', '2021-03-01', "
+	    "'MONTH',"
+	    " 'NEEDS_REFURBISHMENT', 1911, 'FULL', 'BPLAN', 'plan-%d', 'NONE_KNOWN', 'Markt',"
+	    " 'HN%d', '09456', 'Annaberg-Buchholz', 'GEMARKUNG%d', 'FLUR%d', 'FLURSTUECK%d',"
+	    " '{\"14400200300123000400\"}', ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326), 120.5, 300,"
+	    " 80, 400, 40, 99000.00, 850.50, 7.25, false, 'Fixture %d', 'Description %d',"
+	    " 'Location %d', '{\"organisation\":\"WiFoe\",\"personRole\":\"Beratung\"}',"
+	    " '[{\"group\":\"PHOTO\",\"mediaType\":\"image/jpeg\",\"url\":\"https://x/%d.jpg\"}]', "
+	    "%s);"
+	    "INSERT INTO registry.record_internal (record_id, municipality_ags, external_id, "
+	    "revision,"
+	    " publication, owner_consent, owner_consent_date, source_x, source_y, source_crs,"
+	    " location_blur_m, owner_category, internal_notes) VALUES ('%s', '%s', 'SECRET-EXT-%d',"
+	    " 7, '%s', '%s', '2026-01-0%d', 371234.5, 5605123.5, 25833, %d, '%s',"
+	    " 'SECRET-NOTE-%d');"
+	    "INSERT INTO registry.record_personal (record_id, vacancy_reason, owner_name,"
+	    " owner_address, owner_phone, owner_email, owner_willingness,"
+	    " attachment_rights_holders) VALUES ('%s', 'HEIRS_DISPUTE', 'SECRET-OWNER-%d',"
+	    " 'SECRET-ADDRESS-%d', 'SECRET-PHONE-%d', 'secret-mail-%d@example.invalid', 'SELL',"
+	    " '{SECRET-RIGHTS-%d}');"
+	    "COMMIT;",
+	    id, f->ags, f->ags, f->ags + 5, f->status, f->n, f->n, f->n, f->n, f->n, fix_lon(f->n),
+	    fix_lat(f->n), f->n, f->n, f->n, f->n, f->withdrawn ? "now()" : "NULL", id, f->ags,
+	    f->n, f->publication, f->consent, f->n % 9 + 1, f->blur_m, f->owner_category, f->n, id,
+	    f->n, f->n, f->n, f->n, f->n);
 	return harness_sql(sql);
 }
 
@@ -115,8 +120,8 @@ fixture_insert(const struct fixture *f)
 static int
 body_has_secret(const char *body, size_t len, int n)
 {
-	const char *marks[] = {"SECRET-", "secret-mail", "HEIRS_DISPUTE", "371234", "5605123",
-			       "25833", "ownerConsent", "\"SELL\""};
+	const char *marks[] = {"SECRET-", "secret-mail", "HEIRS_DISPUTE", "371234",
+			       "5605123", "25833",	 "ownerConsent",  "\"SELL\""};
 	char hn[32];
 
 	(void)len;
@@ -196,8 +201,8 @@ assert_error(const struct http_resp *r, long status, const char *code)
 	CU_ASSERT_EQUAL(r->status, status);
 	if (strstr(r->content_type, "json")) {
 		char err[256];
-		e = (Vacancy__V1__Error *)json_decode(&vacancy__v1__error__descriptor, r->body, r->len,
-						      NULL, 32, err, sizeof(err));
+		e = (Vacancy__V1__Error *)json_decode(&vacancy__v1__error__descriptor, r->body,
+						      r->len, NULL, 32, err, sizeof(err));
 	} else {
 		e = vacancy__v1__error__unpack(NULL, r->len, (const uint8_t *)r->body);
 	}
@@ -214,7 +219,8 @@ test_healthz(void)
 {
 	struct http_resp r;
 
-	CU_ASSERT_EQUAL(harness_http(&dmn, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r), 0);
+	CU_ASSERT_EQUAL(harness_http(&dmn, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_STRING_EQUAL(r.body, "ok\n");
 	harness_resp_free(&r);
@@ -238,8 +244,8 @@ test_unauthenticated(void)
 		harness_resp_free(&r);
 	}
 	/* the scheme must be Bearer */
-	harness_http(&dmn, "GET", path, NULL, NULL, NULL, NULL, 0, "Authorization: Basic dXNlcjpwdw==",
-		     &r);
+	harness_http(&dmn, "GET", path, NULL, NULL, NULL, NULL, 0,
+		     "Authorization: Basic dXNlcjpwdw==", &r);
 	assert_error(&r, 401, "UNAUTHENTICATED");
 	harness_resp_free(&r);
 	/* under /v1/, 401 comes before 404 and 405: an unauthenticated caller
@@ -274,7 +280,8 @@ test_routes(void)
 	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 	CU_ASSERT_PTR_NOT_NULL(strcasestr(r.headers, "Allow: GET"));
 	harness_resp_free(&r);
-	harness_http(&dmn, "GET", "/v1/records/not-a-uuid", tok_county, NULL, NULL, NULL, 0, NULL, &r);
+	harness_http(&dmn, "GET", "/v1/records/not-a-uuid", tok_county, NULL, NULL, NULL, 0, NULL,
+		     &r);
 	assert_error(&r, 400, "INVALID_ARGUMENT");
 	harness_resp_free(&r);
 	harness_http(&dmn, "GET", "/v1/records/00000000-0000-4000-8000-999999999999", tok_county,
@@ -282,8 +289,8 @@ test_routes(void)
 	assert_error(&r, 404, "NOT_FOUND");
 	harness_resp_free(&r);
 	/* errors follow Accept too */
-	harness_http(&dmn, "GET", "/v1/nothing", tok_investor, "application/json", NULL, NULL, 0, NULL,
-		     &r);
+	harness_http(&dmn, "GET", "/v1/nothing", tok_investor, "application/json", NULL, NULL, 0,
+		     NULL, &r);
 	CU_ASSERT_STRING_EQUAL(r.content_type, "application/json");
 	assert_error(&r, 404, "NOT_FOUND");
 	harness_resp_free(&r);
@@ -428,9 +435,9 @@ test_staff_full_and_logged(void)
 	const char *tokens[] = {tok_muni, tok_county};
 
 	for (int t = 0; t < 2; t++) {
-		char *before = harness_sql_value(
-		    "SELECT count(*) FROM registry.personal_access_log "
-		    "WHERE record_id = '00000000-0000-4000-8000-000000000003'");
+		char *before =
+		    harness_sql_value("SELECT count(*) FROM registry.personal_access_log "
+				      "WHERE record_id = '00000000-0000-4000-8000-000000000003'");
 		char *after;
 		struct http_resp r;
 		Vacancy__V1__Record *p = get_record(3, tokens[t], NULL, &r);
@@ -447,8 +454,9 @@ test_staff_full_and_logged(void)
 			  strcmp(p->attachments[0]->rights_holder, "SECRET-RIGHTS-3") == 0);
 		CU_ASSERT(p->has_publication &&
 			  p->publication == VACANCY__V1__PUBLICATION__VALUE__INTERNAL);
-		after = harness_sql_value("SELECT count(*) FROM registry.personal_access_log "
-					  "WHERE record_id = '00000000-0000-4000-8000-000000000003'");
+		after =
+		    harness_sql_value("SELECT count(*) FROM registry.personal_access_log "
+				      "WHERE record_id = '00000000-0000-4000-8000-000000000003'");
 		CU_ASSERT_PTR_NOT_NULL_FATAL(before);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(after);
 		CU_ASSERT_EQUAL(atoi(after), atoi(before) + 1);
@@ -499,7 +507,8 @@ test_scopes(void)
 	{
 		/* refused reads are not logged as reads of personal data: only the
 		 * successful county read above added a row */
-		char *after = harness_sql_value("SELECT count(*) FROM registry.personal_access_log");
+		char *after =
+		    harness_sql_value("SELECT count(*) FROM registry.personal_access_log");
 		CU_ASSERT_EQUAL(atoi(after), atoi(before) + 1);
 		free(after);
 	}
@@ -513,8 +522,10 @@ test_database_roles(void)
 	PGconn *inv = harness_pg(harness_env("VACANCY_TEST_PG_INVESTOR"));
 	PGconn *staff = harness_pg(harness_env("VACANCY_TEST_PG_STAFF"));
 	const char *denied_investor[] = {
-	    "SELECT * FROM registry.record_personal", "SELECT * FROM registry.record_internal",
-	    "SELECT * FROM registry.record", "SELECT * FROM registry.full_record",
+	    "SELECT * FROM registry.record_personal",
+	    "SELECT * FROM registry.record_internal",
+	    "SELECT * FROM registry.record",
+	    "SELECT * FROM registry.full_record",
 	    "SELECT * FROM registry.read_full(1, 'x', ARRAY[]::uuid[])",
 	    "SELECT * FROM registry.credential"};
 	PGresult *res;
@@ -641,13 +652,16 @@ test_metrics(void)
 	harness_http(&dmn, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.content_type, "text/plain"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+	    r.body, "vacancyd_requests_total{endpoint=\"GET /v1/records/{id}\",status=\"200\"}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+	    r.body, "vacancyd_requests_total{endpoint=\"GET /v1/records/{id}\",status=\"401\"}"));
 	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(r.body, "vacancyd_requests_total{endpoint=\"GET /v1/records/{id}\",status=\"200\"}"));
+	    strstr(r.body, "vacancyd_request_duration_seconds_bucket{endpoint="));
 	CU_ASSERT_PTR_NOT_NULL(
-	    strstr(r.body, "vacancyd_requests_total{endpoint=\"GET /v1/records/{id}\",status=\"401\"}"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "vacancyd_request_duration_seconds_bucket{endpoint="));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "vacancyd_db_connections{pool=\"staff\",state=\"idle\"}"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "vacancyd_db_connections{pool=\"investor\",state=\"idle\"}"));
+	    strstr(r.body, "vacancyd_db_connections{pool=\"staff\",state=\"idle\"}"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(r.body, "vacancyd_db_connections{pool=\"investor\",state=\"idle\"}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "vacancyd_connections "));
 	harness_resp_free(&r);
 }
@@ -676,10 +690,11 @@ test_token_revocation(void)
 	/* the token itself is not in the database, only its hash */
 	{
 		char sql[256], *v;
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM registry.credential WHERE token_hash::text LIKE '%%%s%%'"
-			 " OR prefix = '%s'",
-			 tok + 4, tok);
+		snprintf(
+		    sql, sizeof(sql),
+		    "SELECT count(*) FROM registry.credential WHERE token_hash::text LIKE '%%%s%%'"
+		    " OR prefix = '%s'",
+		    tok + 4, tok);
 		v = harness_sql_value(sql);
 		CU_ASSERT_STRING_EQUAL(v, "0");
 		free(v);
@@ -692,7 +707,8 @@ test_token_cli_validation(void)
 {
 	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), "%s -f %s token create --role municipality --scope 17000000 2>&1",
+	snprintf(cmd, sizeof(cmd),
+		 "%s -f %s token create --role municipality --scope 17000000 2>&1",
 		 harness_env("VACANCY_TEST_VACANCYD"), dmn.conf);
 	CU_ASSERT_EQUAL(harness_run(cmd, NULL, 0), 2);
 	snprintf(cmd, sizeof(cmd), "%s -f %s token create --role mayor --scope 14521020 2>&1",
@@ -715,7 +731,8 @@ test_config_check(void)
 	char cmd[2048], out[1024], path[700];
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "%s -n -f %s 2>&1", harness_env("VACANCY_TEST_VACANCYD"), dmn.conf);
+	snprintf(cmd, sizeof(cmd), "%s -n -f %s 2>&1", harness_env("VACANCY_TEST_VACANCYD"),
+		 dmn.conf);
 	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "valid"));
 	snprintf(path, sizeof(path), "%s/bad.conf", dmn.dir);
