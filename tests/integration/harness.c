@@ -393,6 +393,32 @@ harness_tls_close(void *p)
 	close(fd);
 }
 
+int
+harness_tls_serial(int port, char *out, size_t outlen)
+{
+	SSL *ssl = harness_tls_open(port);
+	X509 *cert;
+	BIGNUM *bn;
+	char *hex;
+	int rc = -1;
+
+	if (ssl == NULL)
+		return -1;
+	if ((cert = SSL_get1_peer_certificate(ssl)) != NULL) {
+		if ((bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), NULL)) != NULL) {
+			if ((hex = BN_bn2hex(bn)) != NULL) {
+				snprintf(out, outlen, "%s", hex);
+				OPENSSL_free(hex);
+				rc = 0;
+			}
+			BN_free(bn);
+		}
+		X509_free(cert);
+	}
+	harness_tls_close(ssl);
+	return rc;
+}
+
 PGconn *
 harness_pg(const char *conninfo)
 {

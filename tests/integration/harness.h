@@ -63,6 +63,8 @@ ssize_t harness_raw_tcp(int port, const void *req, size_t len, char *out, size_t
 /* Opens a TLS connection (verified); returns the SSL* cast to void* or NULL. */
 void *harness_tls_open(int port);
 void harness_tls_close(void *ssl);
+/* The serial number (hex) of the certificate the daemon presents; 0 or -1. */
+int harness_tls_serial(int port, char *out, size_t outlen);
 
 /* SQL as the cluster admin. harness_sql returns 0 on success. */
 int harness_sql(const char *sql);

@@ -228,6 +228,44 @@ test_sighup_reload(void)
 	CU_ASSERT_EQUAL(harness_daemon_stop(&d), 0);
 }
 
+static void
+test_sighup_certificate(void)
+{
+	struct daemon d;
+	char before[128], after[128], cmd[4096], extra[1400];
+	const char *tls = harness_env("VACANCY_TEST_TLS");
+
+	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(harness_tls_serial(d.port, before, sizeof(before)), 0);
+	/* a new key and certificate from the same CA */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+		 "-keyout new.key -subj /CN=localhost -out new.csr 2>/dev/null && "
+		 "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > new.ext && "
+		 "openssl x509 -req -in new.csr -CA %s/ca.pem -CAkey %s/ca.key -set_serial 0x5EED "
+		 "-days 2 -extfile new.ext -out new.pem 2>/dev/null",
+		 d.dir, tls, tls);
+	CU_ASSERT_EQUAL_FATAL(harness_run(cmd, NULL, 0), 0);
+	snprintf(extra, sizeof(extra), "tls_cert_file = %s/new.pem\ntls_key_file = %s/new.key",
+		 d.dir, d.dir);
+	CU_ASSERT_EQUAL(harness_daemon_write_config(&d, extra), 0);
+	kill(d.pid, SIGHUP);
+	usleep(300000);
+	CU_ASSERT_EQUAL(harness_tls_serial(d.port, after, sizeof(after)), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(before, after);
+	CU_ASSERT_STRING_EQUAL(after, "5EED");
+	/* a key that does not match is refused; the new pair stays in use */
+	snprintf(extra, sizeof(extra), "tls_cert_file = %s/new.pem\ntls_key_file = %s/server.key",
+		 d.dir, tls);
+	CU_ASSERT_EQUAL(harness_daemon_write_config(&d, extra), 0);
+	kill(d.pid, SIGHUP);
+	usleep(300000);
+	CU_ASSERT(harness_log_contains(&d, "keeping the running configuration"));
+	CU_ASSERT_EQUAL(harness_tls_serial(d.port, after, sizeof(after)), 0);
+	CU_ASSERT_STRING_EQUAL(after, "5EED");
+	CU_ASSERT_EQUAL(harness_daemon_stop(&d), 0);
+}
+
 struct drain_arg {
 	struct daemon *d;
 	const char *tok;
@@ -343,6 +381,7 @@ test_daemon_register(void)
 	CU_add_test(s, "database unreachable: 503", test_database_unreachable);
 	CU_add_test(s, "database restart: reconnect", test_database_restart);
 	CU_add_test(s, "SIGHUP reloads, keeps a good config", test_sighup_reload);
+	CU_add_test(s, "SIGHUP reloads the certificate", test_sighup_certificate);
 	CU_add_test(s, "SIGTERM drains", test_sigterm_drain);
 	CU_add_test(s, "client vacancy get", test_client_get);
 }
