@@ -33,10 +33,10 @@ PROTO_O    := $(BUILD)/proto/vacancy.pb-c.o
 # Pure modules: no sockets, no database. Linked into daemon, client and unit tests.
 CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
-              daemon/token.c
+              daemon/token.c daemon/validate.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
-              daemon/metrics.c daemon/health.c daemon/records.c daemon/tokencli.c \
+              daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/tokencli.c \
               daemon/main.c
 CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
@@ -45,7 +45,7 @@ UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_js
               tests/unit/test_client_print.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
-              tests/integration/test_daemon.c
+              tests/integration/test_daemon.c tests/integration/test_sync.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)
@@ -110,6 +110,12 @@ unit: $(UNIT_BIN)
 valgrind: deps
 	@$(MAKE) --no-print-directory all $(INTEG_BIN) $(UNIT_BIN)
 	@VALGRIND=1 tests/run.sh $(BUILD)
+
+# Figures against references measured in the same run (tests/bench/).
+BENCH_RECORDS ?= 10000
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/sync.sh $(BUILD) $(BENCH_RECORDS)
 
 FORMAT_SRCS = $(wildcard daemon/*.[ch] clients/*.[ch] tests/*/*.[ch])
 format:

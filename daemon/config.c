@@ -62,6 +62,8 @@ static const struct config_entry config_table[] = {
      "request body of POST /v1/sync"},
     {"max_sync_records", CONFIG_INT, CF(max_sync_records), 1, 1000000, "10000",
      "records per transfer"},
+    {"max_sync_errors", CONFIG_INT, CF(max_sync_errors), 1, 1000000, "10000",
+     "validation errors listed in one answer; the rest are counted"},
     {"decode_budget_factor", CONFIG_INT, CF(decode_budget_factor), 1, 64, "8",
      "decoded message memory may be at most this many times the body size"},
     {"max_json_depth", CONFIG_INT, CF(max_json_depth), 4, 256, "32", "nesting of JSON bodies"},

@@ -32,6 +32,7 @@ struct config {
 	long max_body_bytes;
 	long max_sync_body_bytes;
 	int max_sync_records;
+	int max_sync_errors;
 	int decode_budget_factor;
 	int max_json_depth;
 	int request_timeout_ms;

@@ -59,6 +59,7 @@ enum quant {
 struct enc {
 	struct buf *out; /* borrowed */
 	int pretty;
+	int proto_names; /* keys as in the .proto (snake_case), not lowerCamelCase */
 };
 
 /* Where the decoder is, for error messages; lives on the C stack. */
@@ -595,8 +596,11 @@ enc_message(struct enc *e, const ProtobufCMessage *msg, unsigned level)
 		enc_newline(e, level + 1);
 		buf_addc(e->out, '"');
 		name = f->name;
-		while ((c = camel_next(&name)) != '\0')
-			buf_addc(e->out, c);
+		if (e->proto_names)
+			buf_adds(e->out, name);
+		else
+			while ((c = camel_next(&name)) != '\0')
+				buf_addc(e->out, c);
 		buf_adds(e->out, e->pretty ? "\": " : "\":");
 		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
 			enc_value(e, f, CMEMBER(msg, f->offset), level + 1);
@@ -624,7 +628,7 @@ enc_message(struct enc *e, const ProtobufCMessage *msg, unsigned level)
 int
 json_encode(const ProtobufCMessage *msg, struct buf *out, int flags)
 {
-	struct enc e = {out, (flags & JSON_PRETTY) != 0};
+	struct enc e = {out, (flags & JSON_PRETTY) != 0, (flags & JSON_PROTO_NAMES) != 0};
 
 	enc_message(&e, msg, 0);
 	return buf_failed(out) ? -1 : 0;

@@ -25,7 +25,8 @@
 
 #include "buf.h"
 
-#define JSON_PRETTY 0x1 /* newlines and two-space indentation */
+#define JSON_PRETTY	 0x1 /* newlines and two-space indentation */
+#define JSON_PROTO_NAMES 0x2 /* keys as the .proto names (snake_case): for the database */
 
 /* max_depth 0 means this many nested objects and arrays. */
 #define JSON_DEFAULT_MAX_DEPTH 64

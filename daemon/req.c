@@ -33,6 +33,8 @@ static const struct req_endpoint req_endpoints[] = {
     {ROUTE_HEALTHZ, health_get, 0, 0},
     {ROUTE_METRICS, metrics_get, 0, 0},
     {ROUTE_RECORD_GET, records_get, ROLES_ALL, 0},
+    {ROUTE_RECORD_HISTORY, history_get, ROLES_STAFF, 0},
+    {ROUTE_SYNC, sync_post, 1u << ROLE_MUNICIPALITY, 1},
 };
 
 static const struct req_endpoint *

@@ -19,6 +19,8 @@ static const struct route route_table[] = {
     {ROUTE_HEALTHZ, "GET", "/healthz", "GET /healthz"},
     {ROUTE_METRICS, "GET", "/metrics", "GET /metrics"},
     {ROUTE_RECORD_GET, "GET", "/v1/records/{id}", "GET /v1/records/{id}"},
+    {ROUTE_RECORD_HISTORY, "GET", "/v1/records/{id}/history", "GET /v1/records/{id}/history"},
+    {ROUTE_SYNC, "POST", "/v1/sync", "POST /v1/sync"},
 };
 
 #define ROUTE_N (sizeof(route_table) / sizeof(route_table[0]))

@@ -11,6 +11,8 @@ enum route_id {
 	ROUTE_HEALTHZ,
 	ROUTE_METRICS,
 	ROUTE_RECORD_GET,
+	ROUTE_RECORD_HISTORY,
+	ROUTE_SYNC,
 	ROUTE_COUNT /* number of routes; also "no route" */
 };
 

@@ -4,11 +4,11 @@
 # Usage: deploy/devenv.sh setup VARDIR VACANCYD [PORT]
 #          private PostgreSQL cluster (VARDIR/pg), migrations of sql/, TLS
 #          material (VARDIR/tls), daemon config (VARDIR/vacancyd.conf), one
-#          token per role (VARDIR/credentials.env, mode 0600), demo data, and
-#          VARDIR/dev.env for `. VARDIR/dev.env`. Idempotent.
+#          token per role (VARDIR/credentials.env, mode 0600). Idempotent.
 #        deploy/devenv.sh run VACANCYD
-#          setup var/ and run the daemon in the foreground on
-#          https://127.0.0.1:${VACANCY_PORT:-8443}; Ctrl-C stops the daemon
+#          setup var/, run the daemon in the foreground on
+#          https://127.0.0.1:${VACANCY_PORT:-8443}, load the demo data through
+#          POST /v1/sync (once), write var/dev.env; Ctrl-C stops the daemon
 #          and the private cluster.
 #
 # Demo region: Erzgebirgskreis (AGS prefix 14521). The municipality token is
@@ -74,20 +74,29 @@ EOF
 	)
 }
 
-# demo records, once (until the sync API exists they go in by SQL)
+# Demo records, once, through the sync API like any municipality's data:
+# deploy/demo/<AGS>.csv per town, each sent with a token of that
+# municipality that is revoked right after.
 load_demo() {
-	local var=$1 n
+	local var=$1 bin=$2 client=$3 port=$4 n f ags tok rc=0
 	n=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c "SELECT count(*) FROM registry.record" 2>/dev/null)
-	if [ "$n" = 0 ]; then
-		"$ROOT/deploy/pg.sh" psql "$var/pg" -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/demo/demo.sql" >/dev/null
-		msg "loaded demo data"
-	fi
+	[ "$n" = 0 ] || return 0
+	for f in "$ROOT"/deploy/demo/*.csv; do
+		ags=$(basename "$f" .csv)
+		tok=$("$bin" -f "$var/vacancyd.conf" token create --role municipality --scope "$ags" \
+			--name "demo loader $ags" 2>/dev/null)
+		VACANCY_URL=https://127.0.0.1:$port VACANCY_CACERT=$var/tls/ca.pem VACANCY_TOKEN=$tok \
+			"$client" sync "$f" --transfer-id "demo-$ags" >/dev/null || rc=1
+		"$bin" -f "$var/vacancyd.conf" token revoke "$tok" 2>/dev/null
+	done
+	[ $rc = 0 ] || die "the demo data could not be loaded; see the messages above"
+	msg "loaded the demo data of $(ls "$ROOT"/deploy/demo/*.csv | wc -l) municipalities through POST /v1/sync"
 }
 
 write_env() {
 	local var=$1 port=$2 demo
 	demo=$("$ROOT/deploy/pg.sh" psql "$var/pg" -Atq -c \
-		"SELECT record_id FROM investor.published_record ORDER BY title LIMIT 1")
+		"SELECT record_id FROM investor.published_record ORDER BY title LIMIT 1" 2>/dev/null || true)
 	# shellcheck disable=SC1091
 	. "$var/credentials.env"
 	(umask 077 && cat >"$var/dev.env" <<EOF
@@ -118,7 +127,6 @@ setup() {
 	write_config "$var" "$port"
 	"$bin" -n -f "$var/vacancyd.conf" >/dev/null
 	make_tokens "$var" "$bin"
-	load_demo "$var"
 	write_env "$var" "$port"
 }
 
@@ -149,6 +157,8 @@ run() {
 		kill -0 "$DAEMON_PID" 2>/dev/null || die "vacancyd exited; see the messages above"
 		sleep 0.2
 	done
+	load_demo "$var" "$bin" "$(dirname "$bin")/vacancy" "$port"
+	write_env "$var" "$port"
 	# shellcheck disable=SC1091
 	. "$var/dev.env"
 	cat >&2 <<EOF

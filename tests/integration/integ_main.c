@@ -9,6 +9,7 @@
 void test_db_register(void);
 void test_http_register(void);
 void test_daemon_register(void);
+void test_sync_register(void);
 
 int
 main(void)
@@ -20,6 +21,7 @@ main(void)
 	test_db_register();
 	test_http_register();
 	test_daemon_register();
+	test_sync_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
