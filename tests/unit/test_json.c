@@ -1733,6 +1733,40 @@ test_encode_limit(void)
 	protobuf_c_message_free_unpacked(m, NULL);
 }
 
+/* JSON_PROTO_NAMES writes the .proto names (for the database), and the
+ * decoder reads them back to the same message. */
+static void
+test_proto_names(void)
+{
+	Vacancy__V1__Record r = VACANCY__V1__RECORD__INIT;
+	Vacancy__V1__LatLon loc = VACANCY__V1__LAT_LON__INIT;
+	Vacancy__V1__Record *back;
+	struct buf b;
+	char err[128];
+
+	r.external_id = "E-1";
+	r.has_usable_area_m2 = 1;
+	r.usable_area_m2 = 12.5;
+	loc.has_lat = 1;
+	loc.lat = 50.5;
+	r.location = &loc;
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL_FATAL(json_encode(&r.base, &b, JSON_PROTO_NAMES), 0);
+	CU_ASSERT_STRING_EQUAL(b.data,
+			       "{\"external_id\":\"E-1\",\"location\":{\"lat\":50.5},"
+			       "\"usable_area_m2\":12.5}");
+	back = (Vacancy__V1__Record *)json_decode(&vacancy__v1__record__descriptor, b.data, b.len,
+						  NULL, 0, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	CU_ASSERT_STRING_EQUAL(back->external_id, "E-1");
+	CU_ASSERT(back->has_usable_area_m2 && back->usable_area_m2 == 12.5);
+	vacancy__v1__record__free_unpacked(back, NULL);
+	buf_reset(&b);
+	CU_ASSERT_EQUAL(json_encode(&r.base, &b, 0), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "\"externalId\""));
+	buf_free(&b);
+}
+
 void
 test_json_register(void)
 {
@@ -1743,6 +1777,7 @@ test_json_register(void)
 	CU_add_test(s, "hand-written descriptor is sound", test_scalars_descriptor);
 	CU_add_test(s, "round trip of every message, every field", test_round_trip_all);
 	CU_add_test(s, "record names every field in order", test_record_every_field);
+	CU_add_test(s, "proto names for the database", test_proto_names);
 	CU_add_test(s, "sync request with oneof changes", test_sync_request_oneof);
 	CU_add_test(s, "exact encodings", test_encode_exact);
 	CU_add_test(s, "number formatting", test_encode_numbers);
