@@ -42,7 +42,7 @@ CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
               tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
               tests/unit/test_pgmap.c tests/unit/test_token.c \
-              tests/unit/test_client_print.c
+              tests/unit/test_client_print.c tests/unit/test_validate.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c

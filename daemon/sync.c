@@ -221,6 +221,7 @@ sync_post(struct req *r)
 	validate_ctx_now(&vctx, r->principal.scope, (size_t)cfg->max_sync_records);
 	validate_errors_init(&errs, (size_t)cfg->max_sync_errors);
 	validate_transfer(req, &vctx, &errs);
+	validate_errors_close(&errs, "max_sync_errors");
 	if (errs.n > 0 || errs.dropped > 0) {
 		if (c->validate_only) {
 			Vacancy__V1__SyncResponse resp = VACANCY__V1__SYNC_RESPONSE__INIT;

@@ -1685,7 +1685,9 @@ validate_transfer(const Vacancy__V1__SyncRequest *req, const struct validate_ctx
 void
 validate_ctx_now(struct validate_ctx *ctx, const char *ags, size_t max_records)
 {
-	time_t now = time(NULL);
+	/* "today" is the latest calendar date anywhere (UTC+14), so that a
+	 * nightly sync in Germany just after midnight is not in the future */
+	time_t now = time(NULL) + 14 * 3600;
 	struct tm tm;
 
 	memset(ctx, 0, sizeof(*ctx));
@@ -1697,4 +1699,20 @@ validate_ctx_now(struct validate_ctx *ctx, const char *ags, size_t max_records)
 	ctx->current_year = tm.tm_year + 1900;
 	if (strftime(ctx->today, sizeof(ctx->today), "%Y-%m-%d", &tm) != 10)
 		ctx->today[0] = '\0';
+}
+
+void
+validate_errors_close(struct validate_errors *e, const char *limit_name)
+{
+	size_t dropped = e->dropped, max = e->max;
+
+	if (dropped == 0)
+		return;
+	/* past max on purpose: the summary is the one entry that is always listed */
+	e->max = SIZE_MAX;
+	if (validate_add(e, -1, NULL, "changes", "TOO_MANY_ERRORS",
+			 "%zu more errors are not listed (%s = %zu)", dropped, limit_name,
+			 max) == 0)
+		e->dropped = dropped;
+	e->max = max;
 }

@@ -54,7 +54,15 @@ void validate_errors_free(struct validate_errors *e);
 int validate_add(struct validate_errors *e, long index, const char *external_id, const char *field,
 		 const char *code, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Fills ctx's dates from the current time. */
+/*
+ * Appends, when errors were dropped, one last entry (code TOO_MANY_ERRORS,
+ * no index) saying how many and naming the limit, so no answer hides them.
+ */
+void validate_errors_close(struct validate_errors *e, const char *limit_name);
+
+/* Fills ctx's dates from the current time: "today" is the latest calendar
+ * date anywhere on Earth (UTC+14), so local dates in Germany never lie after
+ * it. */
 void validate_ctx_now(struct validate_ctx *ctx, const char *ags, size_t max_records);
 
 /*

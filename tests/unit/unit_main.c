@@ -13,6 +13,7 @@ void test_codec_register(void);
 void test_pgmap_register(void);
 void test_token_register(void);
 void test_client_print_register(void);
+void test_validate_register(void);
 
 int
 main(void)
@@ -29,6 +30,7 @@ main(void)
 	test_pgmap_register();
 	test_token_register();
 	test_client_print_register();
+	test_validate_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
