@@ -269,25 +269,29 @@ http_media_type(struct client_response *r, const char *ct)
 	r->content_type[n] = '\0';
 }
 
-int
-client_http_get(struct client_http *h, const char *path, const char *accept,
-		struct client_response *r)
+/*
+ * One request: GET, or POST of body (len bytes, borrowed) as content_type
+ * when content_type is set. See client_http_get for the rest.
+ */
+static int
+http_request(struct client_http *h, const char *path, const char *accept, const char *content_type,
+	     const void *body, size_t len, struct client_response *r)
 {
 	struct curl_slist *headers = NULL, *more;
 	CURLU *u = NULL;
-	char *full = NULL, *url = NULL, *ct = NULL, accept_hdr[128];
+	char *full = NULL, *url = NULL, *ct = NULL, accept_hdr[128], ct_hdr[128];
 	CURLcode rc = CURLE_OK;
-	size_t len;
+	size_t n;
 
 	h->err[0] = h->curl_err[0] = '\0';
 	buf_reset(&r->body);
 	r->status = 0;
 	r->content_type[0] = '\0';
 	r->too_large = 0;
-	len = strlen(h->base_path) + strlen(path) + 1;
-	if ((full = malloc(len)) == NULL)
+	n = strlen(h->base_path) + strlen(path) + 1;
+	if ((full = malloc(n)) == NULL)
 		goto oom;
-	snprintf(full, len, "%s%s", h->base_path, path);
+	snprintf(full, n, "%s%s", h->base_path, path);
 	if ((u = curl_url_dup(h->base)) == NULL ||
 	    curl_url_set(u, CURLUPART_PATH, full, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
@@ -296,8 +300,24 @@ client_http_get(struct client_http *h, const char *path, const char *accept,
 	if ((more = curl_slist_append(headers, accept_hdr)) == NULL)
 		goto oom;
 	headers = more;
+	if (content_type) {
+		snprintf(ct_hdr, sizeof(ct_hdr), "Content-Type: %s", content_type);
+		if ((more = curl_slist_append(headers, ct_hdr)) == NULL)
+			goto oom;
+		headers = more;
+		/* no "Expect: 100-continue" round trip before large bodies */
+		if ((more = curl_slist_append(headers, "Expect:")) == NULL)
+			goto oom;
+		headers = more;
+	}
 	HTTP_SETOPT(h, CURLOPT_URL, url);
-	HTTP_SETOPT(h, CURLOPT_HTTPGET, 1L);
+	if (content_type) {
+		HTTP_SETOPT(h, CURLOPT_POST, 1L);
+		HTTP_SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		HTTP_SETOPT(h, CURLOPT_POSTFIELDS, len ? body : "");
+	} else {
+		HTTP_SETOPT(h, CURLOPT_HTTPGET, 1L);
+	}
 	HTTP_SETOPT(h, CURLOPT_HTTPHEADER, headers);
 	HTTP_SETOPT(h, CURLOPT_WRITEDATA, r);
 	rc = curl_easy_perform(h->curl);
@@ -324,11 +344,27 @@ fail:
 	snprintf(h->err, sizeof(h->err), "cannot set up the request: %s", curl_easy_strerror(rc));
 done:
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+	if (content_type) /* the body is borrowed: libcurl must not keep it */
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(headers);
 	curl_free(url);
 	curl_url_cleanup(u);
 	free(full);
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+int
+client_http_get(struct client_http *h, const char *path, const char *accept,
+		struct client_response *r)
+{
+	return http_request(h, path, accept, NULL, NULL, 0, r);
+}
+
+int
+client_http_post(struct client_http *h, const char *path, const char *content_type,
+		 const void *body, size_t len, const char *accept, struct client_response *r)
+{
+	return http_request(h, path, accept, content_type, body, len, r);
 }
 
 char *

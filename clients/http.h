@@ -60,6 +60,15 @@ void client_http_close(struct client_http *h);
  */
 int client_http_get(struct client_http *h, const char *path, const char *accept,
 		    struct client_response *r) __attribute__((warn_unused_result));
+/*
+ * Sends POST base-path + path with body (len bytes, borrowed for the call)
+ * as content_type, "Accept: accept", and reads the answer into r, like
+ * client_http_get. -1 means no complete answer; r->too_large tells a body
+ * over the cap from a transport failure (which a caller may retry).
+ */
+int client_http_post(struct client_http *h, const char *path, const char *content_type,
+		     const void *body, size_t len, const char *accept, struct client_response *r)
+    __attribute__((warn_unused_result));
 /* The reason of the last failure of h, for "vacancy: %s". */
 const char *client_http_error(const struct client_http *h);
 

@@ -1752,9 +1752,8 @@ test_proto_names(void)
 	r.location = &loc;
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL_FATAL(json_encode(&r.base, &b, JSON_PROTO_NAMES), 0);
-	CU_ASSERT_STRING_EQUAL(b.data,
-			       "{\"external_id\":\"E-1\",\"location\":{\"lat\":50.5},"
-			       "\"usable_area_m2\":12.5}");
+	CU_ASSERT_STRING_EQUAL(b.data, "{\"external_id\":\"E-1\",\"location\":{\"lat\":50.5},"
+				       "\"usable_area_m2\":12.5}");
 	back = (Vacancy__V1__Record *)json_decode(&vacancy__v1__record__descriptor, b.data, b.len,
 						  NULL, 0, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
