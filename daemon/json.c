@@ -26,6 +26,7 @@
  * locale is (the command-line client may call setlocale).
  */
 #include "json.h"
+#include "pbfield.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -49,12 +50,6 @@
 #define PATH_TAIL  5   /* and from its end */
 
 /* How protobuf-c records whether a field is present. */
-enum quant {
-	QUANT_NONE,  /* required, or proto3 without presence: no quantifier */
-	QUANT_HAS,   /* protobuf_c_boolean has_* */
-	QUANT_CASE,  /* uint32_t *_case of a oneof, holding the set member's id */
-	QUANT_COUNT, /* size_t n_* of a repeated field */
-};
 
 struct enc {
 	struct buf *out; /* borrowed */
@@ -108,104 +103,6 @@ c_locale(void)
 	if (loc == (locale_t)0)
 		loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	return loc;
-}
-
-/* Classifies the quantifier of f the way protobuf-c's packer does. */
-static enum quant
-field_quant(const ProtobufCFieldDescriptor *f)
-{
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return QUANT_COUNT;
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return QUANT_CASE;
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type != PROTOBUF_C_TYPE_STRING &&
-	    f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return QUANT_HAS;
-	return QUANT_NONE;
-}
-
-/* Size of one value of type t in a message or a repeated array. */
-static size_t
-type_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return sizeof(uint32_t);
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int); /* protobuf-c forces enums to int size */
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	}
-	return 0;
-}
-
-/* Whether the len bytes at p are all zero (proto3 "not set"). */
-static int
-all_zero(const void *p, size_t len)
-{
-	const unsigned char *s = p;
-
-	for (size_t i = 0; i < len; i++)
-		if (s[i] != 0)
-			return 0;
-	return 1;
-}
-
-/* Whether field f of msg is present, by the same rules as protobuf-c's packer. */
-static int
-field_present(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
-{
-	const void *member = CMEMBER(msg, f->offset);
-	const void *q = CMEMBER(msg, f->quantifier_offset);
-	enum quant quant = field_quant(f);
-
-	switch (quant) {
-	case QUANT_COUNT:
-		return *(const size_t *)q > 0;
-	case QUANT_HAS:
-		return *(const protobuf_c_boolean *)q != 0;
-	case QUANT_CASE:
-		if (*(const uint32_t *)q != f->id)
-			return 0;
-		break;
-	case QUANT_NONE:
-		break;
-	}
-	if (f->type == PROTOBUF_C_TYPE_STRING) {
-		const char *s = *(char *const *)member;
-
-		if (s == NULL || s == f->default_value)
-			return 0;
-		return f->label != PROTOBUF_C_LABEL_NONE || quant == QUANT_CASE || *s != '\0';
-	}
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return *(ProtobufCMessage *const *)member != NULL;
-	if (f->label == PROTOBUF_C_LABEL_NONE && quant == QUANT_NONE) {
-		if (f->type == PROTOBUF_C_TYPE_BYTES)
-			return ((const ProtobufCBinaryData *)member)->len > 0;
-		return !all_zero(member, type_size(f->type));
-	}
-	return 1;
 }
 
 /* Returns the next character of the lowerCamelCase form of *np (0 at the end) and advances. */
@@ -588,7 +485,7 @@ enc_message(struct enc *e, const ProtobufCMessage *msg, unsigned level)
 	buf_addc(e->out, '{');
 	for (unsigned i = 0; i < desc->n_fields && !buf_failed(e->out); i++) {
 		f = &desc->fields[i];
-		if (!field_present(msg, f))
+		if (!pbfield_present(msg, f))
 			continue;
 		if (!first)
 			buf_addc(e->out, ',');
@@ -608,7 +505,7 @@ enc_message(struct enc *e, const ProtobufCMessage *msg, unsigned level)
 		}
 		n = *(const size_t *)CMEMBER(msg, f->quantifier_offset);
 		arr = *(const char *const *)CMEMBER(msg, f->offset);
-		esize = type_size(f->type);
+		esize = pbfield_size(f->type);
 		buf_addc(e->out, '[');
 		for (size_t j = 0; j < n && !buf_failed(e->out); j++) {
 			if (j > 0)
@@ -1395,7 +1292,7 @@ dec_array(struct dec *d, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *
 {
 	size_t *n = MEMBER(msg, f->quantifier_offset);
 	void **arr = MEMBER(msg, f->offset);
-	size_t cap = 0, esize = type_size(f->type);
+	size_t cap = 0, esize = pbfield_size(f->type);
 	struct path ep;
 	char *slot;
 	int c;
@@ -1447,10 +1344,10 @@ dec_member(struct dec *d, ProtobufCMessage *msg, const ProtobufCFieldDescriptor 
 			return dec_fail(d, path, "a required field cannot be null");
 		return 0;
 	}
-	switch (field_quant(f)) {
-	case QUANT_COUNT:
+	switch (pbfield_quant(f)) {
+	case PBFIELD_COUNT:
 		return dec_array(d, msg, f, path, depth);
-	case QUANT_CASE:
+	case PBFIELD_CASE:
 		if (*(uint32_t *)q != 0 && *(uint32_t *)q != f->id) {
 			other = protobuf_c_message_descriptor_get_field(msg->descriptor,
 									*(uint32_t *)q);
@@ -1461,12 +1358,12 @@ dec_member(struct dec *d, ProtobufCMessage *msg, const ProtobufCFieldDescriptor 
 		/* set first: the member must be reachable for cleanup while it is parsed */
 		*(uint32_t *)q = f->id;
 		return dec_value(d, f, member, path, depth);
-	case QUANT_HAS:
+	case PBFIELD_HAS:
 		if (dec_value(d, f, member, path, depth) == -1)
 			return -1;
 		*(protobuf_c_boolean *)q = 1;
 		return 0;
-	case QUANT_NONE:
+	case PBFIELD_NONE:
 		break;
 	}
 	return dec_value(d, f, member, path, depth);
@@ -1632,12 +1529,12 @@ field_free(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, ProtobufCAl
 
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
 		value_free(f, member, alloc);
-		memset(member, 0, type_size(f->type));
+		memset(member, 0, pbfield_size(f->type));
 		return;
 	}
 	n = *(size_t *)MEMBER(msg, f->quantifier_offset);
 	arr = *(char **)member;
-	esize = type_size(f->type);
+	esize = pbfield_size(f->type);
 	if (arr == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -1655,21 +1552,21 @@ field_move(ProtobufCMessage *dst, ProtobufCMessage *src, const ProtobufCFieldDes
 	   ProtobufCAllocator *alloc)
 {
 	const ProtobufCFieldDescriptor *cur;
-	enum quant quant = field_quant(f);
-	size_t vsize = quant == QUANT_COUNT ? sizeof(void *) : type_size(f->type);
+	enum pbfield_quant quant = pbfield_quant(f);
+	size_t vsize = quant == PBFIELD_COUNT ? sizeof(void *) : pbfield_size(f->type);
 	size_t qsize = 0;
 	uint32_t dcase;
 
 	switch (quant) {
-	case QUANT_COUNT:
+	case PBFIELD_COUNT:
 		qsize = sizeof(size_t);
 		field_free(dst, f, alloc);
 		break;
-	case QUANT_HAS:
+	case PBFIELD_HAS:
 		qsize = sizeof(protobuf_c_boolean);
 		field_free(dst, f, alloc);
 		break;
-	case QUANT_CASE:
+	case PBFIELD_CASE:
 		qsize = sizeof(uint32_t);
 		dcase = *(uint32_t *)MEMBER(dst, f->quantifier_offset);
 		if (*(uint32_t *)MEMBER(src, f->quantifier_offset) == 0 && dcase != f->id)
@@ -1679,7 +1576,7 @@ field_move(ProtobufCMessage *dst, ProtobufCMessage *src, const ProtobufCFieldDes
 		if (cur)
 			field_free(dst, cur, alloc);
 		break;
-	case QUANT_NONE:
+	case PBFIELD_NONE:
 		field_free(dst, f, alloc);
 		break;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "pbfield.h"
 #include "project.h"
 
 /* Nested JSON columns are at most this deep. */
@@ -46,7 +47,7 @@ pgmap_set_scalar(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, const
 		if (s == NULL)
 			goto nomem;
 		memcpy(s, text, n + 1);
-		project_clear_field(msg, f, alloc);
+		pbfield_clear(msg, f, alloc);
 		*(char **)member = s;
 		return 0;
 	}

@@ -4,6 +4,8 @@
  */
 #include "project.h"
 
+#include "pbfield.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,96 +125,6 @@ project_is_published(const Vacancy__V1__Record *r)
 	return consent_ok || owner_not_person;
 }
 
-/* Frees one value of field type f->type stored at p (string or message). */
-static void
-project_free_value(const ProtobufCFieldDescriptor *f, void *p, ProtobufCAllocator *alloc)
-{
-	if (f->type == PROTOBUF_C_TYPE_STRING) {
-		char *s = *(char **)p;
-		if (s != NULL && s != (const char *)f->default_value)
-			alloc->free(alloc->allocator_data, s);
-	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		ProtobufCMessage *m = *(ProtobufCMessage **)p;
-		if (m != NULL)
-			protobuf_c_message_free_unpacked(m, alloc);
-	} else if (f->type == PROTOBUF_C_TYPE_BYTES) {
-		ProtobufCBinaryData *bd = p;
-		if (bd->data != NULL &&
-		    (f->default_value == NULL ||
-		     bd->data != ((const ProtobufCBinaryData *)f->default_value)->data))
-			alloc->free(alloc->allocator_data, bd->data);
-	}
-}
-
-/* Size of one element of a field's C representation. */
-static size_t
-project_elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
-void
-project_clear_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-		    ProtobufCAllocator *alloc)
-{
-	char *base = (char *)msg;
-	void *member = base + f->offset;
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		size_t *n = (size_t *)(base + f->quantifier_offset);
-		char *arr = *(char **)member;
-		size_t sz = project_elem_size(f);
-
-		for (size_t i = 0; arr != NULL && i < *n; i++)
-			project_free_value(f, arr + i * sz, alloc);
-		if (arr != NULL)
-			alloc->free(alloc->allocator_data, arr);
-		*(char **)member = NULL;
-		*n = 0;
-		return;
-	}
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-		uint32_t *which = (uint32_t *)(base + f->quantifier_offset);
-		if (*which != f->id)
-			return;
-		*which = 0;
-	}
-	project_free_value(f, member, alloc);
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		*(void **)member = NULL;
-		break;
-	case PROTOBUF_C_TYPE_BYTES:
-		memset(member, 0, sizeof(ProtobufCBinaryData));
-		break;
-	default:
-		memset(member, 0, project_elem_size(f));
-		break;
-	}
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-	    f->quantifier_offset != 0 && f->type != PROTOBUF_C_TYPE_STRING &&
-	    f->type != PROTOBUF_C_TYPE_MESSAGE)
-		*(protobuf_c_boolean *)(base + f->quantifier_offset) = 0;
-}
-
 int
 project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc)
 {
@@ -227,7 +139,7 @@ project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc
 		return -1;
 	for (unsigned i = 0; i < d->n_fields; i++)
 		if (project_tier(d->fields[i].name) != TIER_PUBLIC)
-			project_clear_field(&r->base, &d->fields[i], alloc);
+			pbfield_clear(&r->base, &d->fields[i], alloc);
 	for (size_t i = 0; i < r->n_attachments; i++) {
 		if (r->attachments[i]->rights_holder != NULL) {
 			alloc->free(alloc->allocator_data, r->attachments[i]->rights_holder);

@@ -38,10 +38,6 @@ int project_is_published(const Vacancy__V1__Record *r);
 int project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc)
     __attribute__((warn_unused_result));
 
-/* Clears one field of msg (any message type): absent afterwards. */
-void project_clear_field(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
-			 ProtobufCAllocator *alloc);
-
 /* 1 when the record holds any PERSONAL field (its read must be logged). */
 int project_has_personal(const Vacancy__V1__Record *r);
 

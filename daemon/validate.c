@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "validate.h"
+#include "pbfield.h"
 
 #define ECHO_BYTES 40			 /* client text quoted in a message, at most */
 #define ECHO_BUF   (ECHO_BYTES * 4 + 16) /* escaped: up to 4 bytes each, "..." */
@@ -1237,23 +1238,6 @@ validate_unruled_field(void)
 
 /* ---- the walk ---- */
 
-/* How many values f has in m: 0 or 1 for a singular field, n for a repeated one. */
-static size_t
-field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-	const char *base = (const char *)m;
-
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return *(const size_t *)(base + f->quantifier_offset);
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
-	if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return *(void *const *)(base + f->offset) != NULL;
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
-		return *(const protobuf_c_boolean *)(base + f->quantifier_offset) != 0;
-	return 1;
-}
-
 /* "A, B, C": the values of an enum but UNSPECIFIED (0). */
 static const char *
 enum_list(const ProtobufCEnumDescriptor *ed, char *out, size_t outlen)
@@ -1466,7 +1450,7 @@ walk(struct vctx *v, const ProtobufCMessage *m, const char *prefix)
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const struct field_rule *r = rule_find(t, f->name, &hint);
 		const char *p = (const char *)m + f->offset;
-		size_t n = field_count(m, f), before = v->nerr;
+		size_t n = pbfield_count(m, f), before = v->nerr;
 		char field[FIELD_MAX];
 
 		if (r == NULL)

@@ -19,6 +19,7 @@
 #include "codec.h"
 #include "harness.h"
 #include "json.h"
+#include "pbfield.h"
 #include "project.h"
 #include "vacancy.pb-c.h"
 
@@ -305,17 +306,11 @@ assert_investor_projection(const Vacancy__V1__Record *rec)
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *)rec;
 		int present;
 
 		if (project_tier(f->name) == TIER_PUBLIC)
 			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED)
-			present = *(const size_t *)(base + f->quantifier_offset) > 0;
-		else if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
-			present = *(void *const *)(base + f->offset) != NULL;
-		else
-			present = *(const protobuf_c_boolean *)(base + f->quantifier_offset);
+		present = pbfield_count(&rec->base, f) > 0;
 		if (present)
 			fprintf(stderr, "investor received non-public field %s\n", f->name);
 		CU_ASSERT_FALSE(present);

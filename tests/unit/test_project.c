@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "pbfield.h"
 #include "project.h"
 #include "vacancy.pb-c.h"
 
@@ -524,9 +525,9 @@ test_has_personal(void)
 		Vacancy__V1__Record *r = full_record();
 
 		for (size_t i = 0; i < NELEM(personal_fields); i++)
-			project_clear_field(&r->base, field(d, personal_fields[i]), &codec_heap);
+			pbfield_clear(&r->base, field(d, personal_fields[i]), &codec_heap);
 		for (size_t k = 0; k < r->n_attachments; k++)
-			project_clear_field(&r->attachments[k]->base, rh, &codec_heap);
+			pbfield_clear(&r->attachments[k]->base, rh, &codec_heap);
 		CU_ASSERT_EQUAL(project_has_personal(r), 0);
 		if (p < NELEM(personal_fields)) {
 			/* each PERSONAL field alone makes the record personal */
@@ -549,13 +550,13 @@ clear_one(const char *name)
 	Vacancy__V1__Record *r = full_record();
 
 	CU_ASSERT(present(&r->base, f));
-	project_clear_field(&r->base, f, &codec_heap);
+	pbfield_clear(&r->base, f, &codec_heap);
 	CU_ASSERT(!present(&r->base, f));
 	for (unsigned i = 0; i < d->n_fields; i++)
 		if (&d->fields[i] != f && strcmp(d->fields[i].name, "withdrawn_at") != 0)
 			CU_ASSERT(present(&r->base, &d->fields[i]));
 	/* clearing an absent field is harmless */
-	project_clear_field(&r->base, f, &codec_heap);
+	pbfield_clear(&r->base, f, &codec_heap);
 	CU_ASSERT(!present(&r->base, f));
 	/* and the message is still whole: it packs and frees */
 	size_t len;
@@ -586,23 +587,22 @@ test_clear_field(void)
 
 	/* explicit values after clearing */
 	r = full_record();
-	project_clear_field(&r->base, field(r->base.descriptor, "usage"), &codec_heap);
+	pbfield_clear(&r->base, field(r->base.descriptor, "usage"), &codec_heap);
 	CU_ASSERT_EQUAL(r->n_usage, 0);
 	CU_ASSERT_PTR_NULL(r->usage);
-	project_clear_field(&r->base, field(r->base.descriptor, "status"), &codec_heap);
+	pbfield_clear(&r->base, field(r->base.descriptor, "status"), &codec_heap);
 	CU_ASSERT_EQUAL(r->has_status, 0);
 	CU_ASSERT_EQUAL(r->status, 0);
-	project_clear_field(&r->base, field(r->base.descriptor, "usable_area_m2"), &codec_heap);
+	pbfield_clear(&r->base, field(r->base.descriptor, "usable_area_m2"), &codec_heap);
 	CU_ASSERT_EQUAL(r->has_usable_area_m2, 0);
 	CU_ASSERT_EQUAL(r->usable_area_m2, 0.0);
-	project_clear_field(&r->base, field(r->base.descriptor, "title"), &codec_heap);
+	pbfield_clear(&r->base, field(r->base.descriptor, "title"), &codec_heap);
 	CU_ASSERT_PTR_NULL(r->title);
-	project_clear_field(&r->base, field(r->base.descriptor, "location"), &codec_heap);
+	pbfield_clear(&r->base, field(r->base.descriptor, "location"), &codec_heap);
 	CU_ASSERT_PTR_NULL(r->location);
 	/* inside a sub-message */
-	project_clear_field(&r->attachments[0]->base,
-			    field(&vacancy__v1__attachment__descriptor, "rights_holder"),
-			    &codec_heap);
+	pbfield_clear(&r->attachments[0]->base,
+		      field(&vacancy__v1__attachment__descriptor, "rights_holder"), &codec_heap);
 	CU_ASSERT_PTR_NULL(r->attachments[0]->rights_holder);
 	CU_ASSERT_PTR_NOT_NULL(r->attachments[1]->rights_holder);
 	free_record(r);
@@ -618,12 +618,12 @@ test_clear_oneof(void)
 	c->change_case = VACANCY__V1__RECORD_CHANGE__CHANGE_UPSERT;
 	c->upsert = full_record();
 	/* clearing the member that is not set leaves the set one alone */
-	project_clear_field(&c->base, field(d, "withdraw"), &codec_heap);
+	pbfield_clear(&c->base, field(d, "withdraw"), &codec_heap);
 	CU_ASSERT_EQUAL(c->change_case, VACANCY__V1__RECORD_CHANGE__CHANGE_UPSERT);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c->upsert);
 	CU_ASSERT_PTR_NOT_NULL(c->upsert->title);
 	/* clearing the set member frees it */
-	project_clear_field(&c->base, field(d, "upsert"), &codec_heap);
+	pbfield_clear(&c->base, field(d, "upsert"), &codec_heap);
 	CU_ASSERT_EQUAL(c->change_case, VACANCY__V1__RECORD_CHANGE__CHANGE__NOT_SET);
 	CU_ASSERT_PTR_NULL(c->upsert);
 	protobuf_c_message_free_unpacked(&c->base, &codec_heap);
