@@ -38,11 +38,13 @@ CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/tokencli.c \
               daemon/main.c
-CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c
+CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c clients/sync.c clients/csv.c \
+              clients/openimmo.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
               tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
               tests/unit/test_pgmap.c tests/unit/test_token.c \
-              tests/unit/test_client_print.c tests/unit/test_validate.c
+              tests/unit/test_client_print.c tests/unit/test_validate.c tests/unit/test_csv.c \
+              tests/unit/test_openimmo.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c
@@ -75,17 +77,18 @@ $(BUILD)/%.o: %.c $(BUILD)/proto/vacancy.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/clients/%.o: ALL_CFLAGS += $(shell pkg-config --cflags libcurl)
+$(BUILD)/clients/%.o: ALL_CFLAGS += $(shell pkg-config --cflags libcurl libxml-2.0)
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(shell pkg-config --cflags cunit libcurl) -Itests
 
 $(VACANCYD): $(CORE_OBJS) $(DAEMON_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D)
 
 $(VACANCY): $(CORE_OBJS) $(CLIENT_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs libcurl)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs libcurl libxml-2.0)
 
-$(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS) $(BUILD)/clients/print.o
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit)
+$(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS) $(BUILD)/clients/print.o $(BUILD)/clients/sync.o \
+            $(BUILD)/clients/csv.o $(BUILD)/clients/openimmo.o $(BUILD)/clients/http.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl libxml-2.0)
 
 $(INTEG_BIN): $(CORE_OBJS) $(INTEG_OBJS) $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl) -lpthread

@@ -14,6 +14,8 @@ void test_pgmap_register(void);
 void test_token_register(void);
 void test_client_print_register(void);
 void test_validate_register(void);
+void test_csv_register(void);
+void test_openimmo_register(void);
 
 int
 main(void)
@@ -31,6 +33,8 @@ main(void)
 	test_token_register();
 	test_client_print_register();
 	test_validate_register();
+	test_csv_register();
+	test_openimmo_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
