@@ -359,12 +359,14 @@ sync_plan(const struct sync_batch *b, size_t max_changes, size_t max_bytes,
 }
 
 int
-sync_transfer_base(const char *data, size_t len, int full, const char *ags, char out[17])
+sync_transfer_base(const char *data, size_t len, int full, const char *ags, size_t batch,
+		   char out[17])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	const char *scope = full ? "full" : "partial";
+	char split[32];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok;
 
@@ -372,6 +374,9 @@ sync_transfer_base(const char *data, size_t len, int full, const char *ags, char
 	     EVP_DigestUpdate(ctx, data, len) == 1 &&
 	     EVP_DigestUpdate(ctx, scope, strlen(scope)) == 1 &&
 	     EVP_DigestUpdate(ctx, ags, strlen(ags)) == 1 &&
+	     /* the split: the same file cut differently makes other transfers */
+	     snprintf(split, sizeof(split), "/%zu", batch) > 0 &&
+	     EVP_DigestUpdate(ctx, split, strlen(split)) == 1 &&
 	     EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 8;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
@@ -1093,7 +1098,7 @@ sync_command(const struct sync_options *o, const struct client_http_config *cfg)
 	}
 	if (o->transfer_id)
 		snprintf(run.base, sizeof(run.base), "%s", o->transfer_id);
-	else if (sync_transfer_base(data, len, run.full, run.ags, run.base) == -1) {
+	else if (sync_transfer_base(data, len, run.full, run.ags, o->batch, run.base) == -1) {
 		fprintf(stderr, "vacancy: cannot compute the transfer id (SHA-256)\n");
 		goto done;
 	}

@@ -16,13 +16,14 @@
 #include "http.h"
 #include "vacancy.pb-c.h"
 
-#define SYNC_MAX_FILE	   ((size_t)256 << 20) /* bytes of one input file */
-#define SYNC_MAX_PROBLEMS  1000		       /* problems listed; the rest are counted */
-#define SYNC_DEFAULT_BATCH 5000		       /* changes per transfer by default */
-#define SYNC_MAX_BATCH	   10000	       /* the registry's max_sync_records default */
-#define SYNC_MAX_PART	   ((size_t)15 << 20)  /* packed bytes per transfer (server: 16 MiB) */
-#define SYNC_RETRIES	   5		       /* retries of one transfer: 1, 2, 4, 8, 16 s */
-#define SYNC_ID_MAX	   100		       /* --transfer-id; leaves room for "-9999of9999" */
+#define SYNC_MAX_FILE	       ((size_t)256 << 20) /* bytes of one input file */
+#define SYNC_MAX_PROBLEMS      1000		   /* problems listed; the rest are counted */
+#define SYNC_DEFAULT_TIMEOUT_S 600		  /* per request, unless --timeout says otherwise */
+#define SYNC_DEFAULT_BATCH     5000		  /* changes per transfer by default */
+#define SYNC_MAX_BATCH	       10000		  /* the registry's max_sync_records default */
+#define SYNC_MAX_PART	       ((size_t)15 << 20) /* packed bytes per transfer (server: 16 MiB) */
+#define SYNC_RETRIES	       5		  /* retries of one transfer: 1, 2, 4, 8, 16 s */
+#define SYNC_ID_MAX	       100		  /* --transfer-id; leaves room for "-9999of9999" */
 
 enum sync_format { SYNC_FORMAT_CSV, SYNC_FORMAT_OPENIMMO };
 
@@ -125,8 +126,8 @@ int sync_plan(const struct sync_batch *b, size_t max_changes, size_t max_bytes,
  * the file's bytes, "full" or "partial", and the AGS. out holds 17 bytes.
  * 0, or -1 when the digest failed.
  */
-int sync_transfer_base(const char *data, size_t len, int full, const char *ags, char out[17])
-    __attribute__((warn_unused_result));
+int sync_transfer_base(const char *data, size_t len, int full, const char *ags, size_t batch,
+		       char out[17]) __attribute__((warn_unused_result));
 
 /* 1 when id may be used as --transfer-id: 1..SYNC_ID_MAX of [A-Za-z0-9._:-]. */
 int sync_transfer_id_valid(const char *id);

@@ -52,6 +52,7 @@ struct cli {
 	char *token;	    /* owned copy, wiped before it is freed */
 	const char *cacert; /* borrowed */
 	long timeout_s;
+	int timeout_given; /* --timeout was on the command line */
 	int json;
 	int help;
 	int version;
@@ -368,6 +369,7 @@ cli_parse(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 			c->cacert = optarg;
 			break;
 		case OPT_TIMEOUT:
+			c->timeout_given = 1;
 			if (cli_timeout(optarg, &c->timeout_s) == -1) {
 				cli_usage_error(cmd,
 						"--timeout wants whole seconds from 1 to 86400");
@@ -452,6 +454,9 @@ cli_connect(const struct cli *c, struct client_http **h)
 	char err[512];
 
 	cli_http_config(c, &cfg);
+	/* a transfer of thousands of records takes longer than a GET */
+	if (!c->timeout_given)
+		cfg.timeout_s = SYNC_DEFAULT_TIMEOUT_S;
 	if (client_http_check(&cfg, err, sizeof(err)) == -1)
 		return cli_usage_error(NULL, "%s", err);
 	if (client_http_open(h, &cfg, err, sizeof(err)) == -1) {

@@ -778,6 +778,67 @@ test_concurrent_transfers(void)
 			1);
 }
 
+/* Runs the client against the suite's daemon as the municipality. */
+static int
+client(const char *args, char *out, size_t outlen)
+{
+	char cmd[2048];
+
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "VACANCY_URL=https://127.0.0.1:%d VACANCY_CACERT=%s/ca.pem VACANCY_TOKEN=%s %s %s 2>&1",
+	    dmn.port, harness_env("VACANCY_TEST_TLS"), tok_muni, harness_env("VACANCY_TEST_CLIENT"),
+	    args);
+	return harness_run(cmd, out, outlen);
+}
+
+/* The same sites as CSV and as OpenImmo give the same records: the second
+ * file, applied after the first, changes nothing. */
+static void
+test_csv_and_openimmo_agree(void)
+{
+	char out[16384];
+	long before = count(RECORDS), hist;
+
+	/* OpenImmo has no municipality key: without --ags nothing is sent */
+	CU_ASSERT_EQUAL(client("sync --check clients/examples/leerstand.xml", out, sizeof(out)), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no municipality key"));
+	CU_ASSERT_EQUAL(
+	    client("sync --check --ags " AGS " clients/examples/leerstand.xml", out, sizeof(out)),
+	    0);
+	CU_ASSERT_EQUAL(count(RECORDS), before); /* --check writes nothing */
+	CU_ASSERT_EQUAL(client("sync clients/examples/leerstand.csv", out, sizeof(out)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "created"));
+	CU_ASSERT(count(RECORDS) > before);
+	hist = count(HISTORY);
+	CU_ASSERT_EQUAL(
+	    client("sync --json --ags " AGS " clients/examples/leerstand.xml", out, sizeof(out)),
+	    0);
+	/* eleven sites and one withdrawal of a site the registry never had */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"created\":0,\"updated\":0,\"unchanged\":12,"));
+	CU_ASSERT_EQUAL(count(HISTORY), hist);
+	/* and the first file again is a replay of its transfer */
+	CU_ASSERT_EQUAL(client("sync --json clients/examples/leerstand.csv", out, sizeof(out)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"replayed\":true"));
+	/* a file with errors: every error with its line, nothing sent */
+	{
+		char path[700];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/bad.csv", dmn.dir);
+		f = fopen(path, "w");
+		fprintf(f, "municipality_ags,external_id,revision,postcode,colour\n" AGS
+			   ",X-1,1,0945,red\n");
+		fclose(f);
+		{
+			char args[800];
+			snprintf(args, sizeof(args), "sync %s", path);
+			CU_ASSERT_EQUAL(client(args, out, sizeof(out)), 1);
+		}
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "colour"));
+	}
+}
+
 void test_sync_register(void);
 void
 test_sync_register(void)
@@ -793,4 +854,5 @@ test_sync_register(void)
 	CU_add_test(s, "bad input", test_bad_input);
 	CU_add_test(s, "database restart in the middle", test_database_restart_mid_transfer);
 	CU_add_test(s, "concurrent transfers", test_concurrent_transfers);
+	CU_add_test(s, "CSV and OpenImmo give the same records", test_csv_and_openimmo_agree);
 }

@@ -591,16 +591,19 @@ test_transfer_ids(void)
 {
 	char a[17], b[17], c[17], d[17];
 
-	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521020", a), 0);
-	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521020", b), 0);
-	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 1, "14521020", c), 0);
-	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521035", d), 0);
+	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521020", 5000, a), 0);
+	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521020", 5000, b), 0);
+	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 1, "14521020", 5000, c), 0);
+	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521035", 5000, d), 0);
 	CU_ASSERT_EQUAL(strlen(a), 16);
 	CU_ASSERT_STRING_EQUAL(a, b); /* a retry sends the same id */
 	CU_ASSERT_STRING_NOT_EQUAL(a, c);
 	CU_ASSERT_STRING_NOT_EQUAL(a, d);
-	/* SHA-256("abcpartial14521020"), first 8 bytes */
-	CU_ASSERT_STRING_EQUAL(a, "dc3ee497aab3d614");
+	/* SHA-256("abcpartial14521020/5000"), first 8 bytes */
+	CU_ASSERT_STRING_EQUAL(a, "f3393a0de29f9f2a");
+	/* the same file split differently gets other transfer ids (no 409) */
+	CU_ASSERT_EQUAL(sync_transfer_base("abc", 3, 0, "14521020", 4000, d), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(a, d);
 
 	CU_ASSERT(sync_transfer_id_valid("demo-14521020"));
 	CU_ASSERT(sync_transfer_id_valid("a.b_c:d-1"));
