@@ -8,6 +8,9 @@
 #   start DIR             start it (idempotent; clears a stale postmaster.pid)
 #   stop DIR              fast shutdown (idempotent; fine when nothing runs)
 #   restart DIR           stop, then start
+#   crash DIR             immediate stop (as if the machine died: nothing is
+#                         cleaned up, open transactions are lost), then start
+#                         with crash recovery; for fault tests
 #   status DIR            exit 0 if running, 3 if stopped, 4 if there is no cluster
 #   conninfo DIR [ROLE]   print the libpq conninfo for ROLE (default vacancy_admin)
 #   psql DIR [ARGS...]    run psql as vacancy_admin on database vacancy
@@ -33,7 +36,7 @@ SOCK_MAX=100
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "error: $*"; exit 1; }
 usage() {
-    sed -n '4,13s/^# \{0,1\}//p' "$0" >&2
+    sed -n '4,16s/^# \{0,1\}//p' "$0" >&2
     exit 2
 }
 
@@ -275,6 +278,7 @@ cmd_start() {
 }
 
 cmd_stop() {
+    local mode=${1:-fast}
     if ! has_cluster; then
         msg "no cluster in $DIR: nothing to stop"
         return 0
@@ -285,11 +289,11 @@ cmd_stop() {
         msg "not running in $DIR"
         return 0
     fi
-    if ! as_pg "$BINDIR/pg_ctl" stop -D "$DATA" -m fast -w -t 60 -s >&2; then
+    if ! as_pg "$BINDIR/pg_ctl" stop -D "$DATA" -m "$mode" -w -t 60 -s >&2; then
         log_tail
         die "the server in $DIR did not stop within 60 s"
     fi
-    msg "stopped in $DIR"
+    msg "stopped ($mode) in $DIR"
 }
 
 cmd_status() {
@@ -462,6 +466,10 @@ case $CMD in
     stop) cmd_stop ;;
     restart)
         cmd_stop
+        cmd_start
+        ;;
+    crash)
+        cmd_stop immediate
         cmd_start
         ;;
     status) cmd_status ;;

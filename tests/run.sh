@@ -66,6 +66,7 @@ if PG_FAST=1 "$ROOT/deploy/pg.sh" init "$WORK/pg" &&
 	export VACANCY_TEST_PG_INVESTOR
 	VACANCY_TEST_PG_INVESTOR=$("$ROOT/deploy/pg.sh" conninfo "$WORK/pg" vacancyd_investor)
 	export VACANCY_TEST_PG_RESTART="$ROOT/deploy/pg.sh restart $WORK/pg >/dev/null 2>&1"
+	export VACANCY_TEST_PG_CRASH="$ROOT/deploy/pg.sh crash $WORK/pg >/dev/null 2>&1"
 	export VACANCY_TEST_PG_STOP="$ROOT/deploy/pg.sh stop $WORK/pg >/dev/null 2>&1"
 	export VACANCY_TEST_PG_START="$ROOT/deploy/pg.sh start $WORK/pg >/dev/null 2>&1"
 	if [ "${VALGRIND:-0}" = 1 ]; then
