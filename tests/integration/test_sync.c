@@ -308,7 +308,7 @@ test_replay_and_conflict(void)
 	snprintf(a.title, sizeof(a.title), "Other");
 	CU_ASSERT_PTR_NULL(post(&t, tok_muni, &r));
 	CU_ASSERT_EQUAL(r.status, 409);
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "CONFLICT"));
+	CU_ASSERT_PTR_NOT_NULL(memmem(r.body, r.len, "CONFLICT", 8));
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(count(HISTORY), hist);
 }
@@ -781,6 +781,65 @@ test_concurrent_transfers(void)
 			1);
 }
 
+/* Cadastral coordinates (ETRS89/UTM 33N) without a WGS84 location: the
+ * registry converts them with PostGIS and keeps the originals. */
+static void
+test_source_coordinates(void)
+{
+	struct rec a;
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+	Vacancy__V1__Record *got;
+	char path[128], *id;
+
+	rec_init(&a, "UTM-1", 1, "Flurstück nach UTM");
+	a.r.location = NULL;
+	a.r.has_source_x = a.r.has_source_y = a.r.has_source_crs = 1;
+	a.r.source_x = 357000.5; /* Annaberg-Buchholz in zone 33 */
+	a.r.source_y = 5606000.25;
+	a.r.source_crs = 25833;
+	xfer_init(&t, "utm-1", 0);
+	xfer_upsert(&t, &a);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->created, 1);
+	vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	id = harness_sql_value(
+	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'UTM-1'");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+	snprintf(path, sizeof(path), "/v1/records/%s", id);
+	harness_http(&dmn, "GET", path, tok_muni, NULL, NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	got = vacancy__v1__record__unpack(NULL, r.len, (const uint8_t *)r.body);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got->location);
+	/* EPSG:25833 (357000.5, 5606000.25) is about 50.5884 N, 12.9798 E */
+	CU_ASSERT_DOUBLE_EQUAL(got->location->lat, 50.5884, 0.0005);
+	CU_ASSERT_DOUBLE_EQUAL(got->location->lon, 12.9798, 0.0005);
+	CU_ASSERT(got->has_source_x && got->source_x == 357000.5);
+	CU_ASSERT(got->has_source_y && got->source_y == 5606000.25);
+	CU_ASSERT(got->has_source_crs && got->source_crs == 25833);
+	vacancy__v1__record__free_unpacked(got, NULL);
+	harness_resp_free(&r);
+	free(id);
+	/* the same point in zone 32 lies far to the east: outside Germany */
+	rec_init(&a, "UTM-2", 1, "falsche Zone");
+	a.r.location = NULL;
+	a.r.has_source_x = a.r.has_source_y = a.r.has_source_crs = 1;
+	a.r.source_x = 990000;
+	a.r.source_y = 5606000;
+	a.r.source_crs = 25832;
+	xfer_init(&t, "utm-2", 0);
+	xfer_upsert(&t, &a);
+	CU_ASSERT_PTR_NULL(post(&t, tok_muni, &r));
+	CU_ASSERT_EQUAL(r.status, 422);
+	/* a protobuf body holds zero bytes: search all of it */
+	CU_ASSERT_PTR_NOT_NULL(memmem(r.body, r.len, "OUTSIDE_GERMANY", 15));
+	harness_resp_free(&r);
+}
+
 /* Runs the client against the suite's daemon as the municipality. */
 static int
 client(const char *args, char *out, size_t outlen)
@@ -854,6 +913,7 @@ test_sync_register(void)
 	CU_add_test(s, "revisions, history, withdrawal", test_revisions_history_withdraw);
 	CU_add_test(s, "FULL withdraws what it omits", test_full_withdraws_omitted);
 	CU_add_test(s, "validate_only", test_validate_only);
+	CU_add_test(s, "source coordinates converted, originals kept", test_source_coordinates);
 	CU_add_test(s, "bad input", test_bad_input);
 	CU_add_test(s, "database dies in the middle of a transfer",
 		    test_database_crash_mid_transfer);
