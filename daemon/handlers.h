@@ -8,10 +8,12 @@
 
 #include "req.h"
 
-void health_get(struct req *r);	 /* GET /healthz (health.c) */
-void metrics_get(struct req *r); /* GET /metrics (metrics.c) */
-void records_get(struct req *r); /* GET /v1/records/{id} (records.c) */
-void history_get(struct req *r); /* GET /v1/records/{id}/history (history.c) */
-void sync_post(struct req *r);	 /* POST /v1/sync (sync.c) */
+void health_get(struct req *r);		/* GET /healthz (health.c) */
+void metrics_get(struct req *r);	/* GET /metrics (metrics.c) */
+void records_get(struct req *r);	/* GET /v1/records/{id} (records.c) */
+void history_get(struct req *r);	/* GET /v1/records/{id}/history (history.c) */
+void overview_get(struct req *r);	/* GET /v1/overview (overview.c) */
+void municipalities_get(struct req *r); /* GET /v1/municipalities (overview.c) */
+void sync_post(struct req *r);		/* POST /v1/sync (sync.c) */
 
 #endif

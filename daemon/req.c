@@ -35,6 +35,8 @@ static const struct req_endpoint req_endpoints[] = {
     {ROUTE_RECORD_GET, records_get, ROLES_ALL, 0},
     {ROUTE_RECORD_HISTORY, history_get, ROLES_STAFF, 0},
     {ROUTE_SYNC, sync_post, 1u << ROLE_MUNICIPALITY, 1},
+    {ROUTE_OVERVIEW, overview_get, ROLES_STAFF, 0},
+    {ROUTE_MUNICIPALITIES, municipalities_get, 1u << ROLE_COUNTY, 0},
 };
 
 static const struct req_endpoint *

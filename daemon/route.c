@@ -21,6 +21,8 @@ static const struct route route_table[] = {
     {ROUTE_RECORD_GET, "GET", "/v1/records/{id}", "GET /v1/records/{id}"},
     {ROUTE_RECORD_HISTORY, "GET", "/v1/records/{id}/history", "GET /v1/records/{id}/history"},
     {ROUTE_SYNC, "POST", "/v1/sync", "POST /v1/sync"},
+    {ROUTE_OVERVIEW, "GET", "/v1/overview", "GET /v1/overview"},
+    {ROUTE_MUNICIPALITIES, "GET", "/v1/municipalities", "GET /v1/municipalities"},
 };
 
 #define ROUTE_N (sizeof(route_table) / sizeof(route_table[0]))

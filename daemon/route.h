@@ -13,6 +13,8 @@ enum route_id {
 	ROUTE_RECORD_GET,
 	ROUTE_RECORD_HISTORY,
 	ROUTE_SYNC,
+	ROUTE_OVERVIEW,
+	ROUTE_MUNICIPALITIES,
 	ROUTE_COUNT /* number of routes; also "no route" */
 };
 

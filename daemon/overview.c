@@ -1,0 +1,353 @@
+/*
+ * overview: GET /v1/overview (figures per group, or the monthly series) and
+ * GET /v1/municipalities (freshness per municipality), docs/overview.md.
+ * Parameters are checked strictly (unknown ones are refused, 400 names the
+ * parameter); the region must lie in the caller's scope (403). The figures
+ * come from set-based SQL functions over the staff role's tables; no
+ * personal data is read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sys/queue.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "handlers.h"
+#include "log.h"
+#include "pgmap.h"
+
+#define OVERVIEW_MAX_MONTHS 240
+
+static const char *const overview_keys[] = {"municipality", "object_type", "site_kind", "status",
+					    "usage"};
+
+static const struct db_stmt overview_stmt = {
+    "overview", "SELECT * FROM registry.overview($1, $2, $3, $4::int)"};
+static const struct db_stmt series_stmt = {
+    "overview_series", "SELECT * FROM registry.vacancy_series($1, $2::date, $3::date)"};
+static const struct db_stmt municipalities_stmt = {
+    "municipalities", "SELECT * FROM registry.municipality_list($1, $2::int)"};
+
+/* The checked parameters of a request. */
+struct overview_query {
+	char region[9];
+	const char *group[2]; /* static strings; group[1] may be NULL */
+	int series;
+	char from[11], to[11]; /* YYYY-MM-01 */
+};
+
+/* 1 when s is one of the names in allowed (n entries). */
+static int
+overview_allowed(const char *s, const char *const *allowed, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, allowed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Parses YYYY-MM into YYYY-MM-01 and a month number; 0 or -1. */
+static int
+overview_month(const char *s, char out[11], int *months)
+{
+	int y, m;
+
+	if (strlen(s) != 7 || s[4] != '-' || sscanf(s, "%4d-%2d", &y, &m) != 2 || y < 1900 ||
+	    y > 2999 || m < 1 || m > 12)
+		return -1;
+	for (int i = 0; i < 7; i++)
+		if (i != 4 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	snprintf(out, 11, "%04d-%02d-01", y, m);
+	*months = y * 12 + m - 1;
+	return 0;
+}
+
+/*
+ * Checks the query string against the allowed parameters and the caller's
+ * scope; fills q. On failure replies (400 or 403) and returns -1.
+ */
+static int
+overview_parse(struct req *r, const char *const *params, size_t nparams, int with_groups,
+	       struct overview_query *q)
+{
+	const char *qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->evreq));
+	struct evkeyvalq kv;
+	struct evkeyval *e;
+	const char *region = NULL, *group_by = NULL, *series = NULL, *from = NULL, *to = NULL;
+	int mfrom = 0, mto = 0, rc = -1;
+	char esc[80];
+
+	memset(q, 0, sizeof(*q));
+	TAILQ_INIT(&kv);
+	if (qs != NULL && evhttp_parse_query_str(qs, &kv) == -1) {
+		req_error(r, 400, "INVALID_ARGUMENT", "the query string is malformed");
+		return -1;
+	}
+	TAILQ_FOREACH(e, &kv, next)
+	{
+		const char **slot = NULL;
+
+		if (!overview_allowed(e->key, params, nparams)) {
+			req_error(r, 400, "INVALID_ARGUMENT", "unknown parameter '%s'",
+				  log_escape(e->key, 40, esc, sizeof(esc)));
+			goto out;
+		}
+		if (strcmp(e->key, "region") == 0)
+			slot = &region;
+		else if (strcmp(e->key, "group_by") == 0)
+			slot = &group_by;
+		else if (strcmp(e->key, "series") == 0)
+			slot = &series;
+		else if (strcmp(e->key, "from") == 0)
+			slot = &from;
+		else
+			slot = &to;
+		if (*slot != NULL) {
+			req_error(r, 400, "INVALID_ARGUMENT", "parameter '%s' is given twice",
+				  e->key);
+			goto out;
+		}
+		*slot = e->value;
+	}
+	/* region: an AGS prefix inside the caller's scope */
+	if (region == NULL)
+		region = r->principal.scope;
+	{
+		size_t n = strlen(region);
+		int land = n >= 2 ? (region[0] - '0') * 10 + (region[1] - '0') : 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (region[i] < '0' || region[i] > '9')
+				n = 0;
+		if (n < 2 || n > 8 || land < 1 || land > 16) {
+			req_error(r, 400, "INVALID_ARGUMENT",
+				  "region must be an AGS prefix of 2-8 digits, got '%s'",
+				  log_escape(region, 16, esc, sizeof(esc)));
+			goto out;
+		}
+	}
+	if (!scope_covers(r->principal.scope, region) ||
+	    (r->principal.role == ROLE_MUNICIPALITY && strcmp(region, r->principal.scope) != 0)) {
+		req_error(r, 403, "PERMISSION_DENIED", "region %s lies outside your scope %s",
+			  region, r->principal.scope);
+		goto out;
+	}
+	snprintf(q->region, sizeof(q->region), "%s", region);
+	if (with_groups) {
+		q->group[0] = overview_keys[0];
+		if (group_by != NULL) {
+			char buf[64], *comma;
+
+			snprintf(buf, sizeof(buf), "%s", group_by);
+			comma = strchr(buf, ',');
+			if (comma)
+				*comma++ = '\0';
+			for (int g = 0; g < 2; g++) {
+				const char *name = g == 0 ? buf : comma;
+
+				q->group[g] = NULL;
+				if (name == NULL)
+					continue;
+				for (size_t k = 0; k < 5; k++)
+					if (strcmp(name, overview_keys[k]) == 0)
+						q->group[g] = overview_keys[k];
+				if (q->group[g] == NULL || strchr(name, ',')) {
+					req_error(r, 400, "INVALID_ARGUMENT",
+						  "group_by takes one or two of municipality, "
+						  "object_type, site_kind, status, usage; got '%s'",
+						  log_escape(group_by, 60, esc, sizeof(esc)));
+					goto out;
+				}
+			}
+			if (q->group[1] != NULL && q->group[0] == q->group[1]) {
+				req_error(r, 400, "INVALID_ARGUMENT", "group_by names %s twice",
+					  q->group[0]);
+				goto out;
+			}
+		}
+	}
+	if (series != NULL) {
+		if (strcmp(series, "monthly") != 0) {
+			req_error(r, 400, "INVALID_ARGUMENT", "series must be 'monthly'");
+			goto out;
+		}
+		if (group_by != NULL) {
+			req_error(r, 400, "INVALID_ARGUMENT",
+				  "group_by and series cannot be combined");
+			goto out;
+		}
+		q->series = 1;
+	} else if (from != NULL || to != NULL) {
+		req_error(r, 400, "INVALID_ARGUMENT", "from and to belong to series=monthly");
+		goto out;
+	}
+	if (q->series) {
+		time_t now = time(NULL);
+		struct tm tm;
+		char cur[8];
+
+		gmtime_r(&now, &tm);
+		strftime(cur, sizeof(cur), "%Y-%m", &tm);
+		if (overview_month(to ? to : cur, q->to, &mto) == -1) {
+			req_error(r, 400, "INVALID_ARGUMENT", "to must be a month YYYY-MM");
+			goto out;
+		}
+		if (from == NULL) {
+			/* the last 24 months; mto >= 1900 * 12, so m is positive */
+			unsigned m = (unsigned)(mto - 23);
+			snprintf(q->from, sizeof(q->from), "%04u-%02u-01", (m / 12) % 10000,
+				 m % 12 + 1);
+			mfrom = (int)m;
+		} else if (overview_month(from, q->from, &mfrom) == -1) {
+			req_error(r, 400, "INVALID_ARGUMENT", "from must be a month YYYY-MM");
+			goto out;
+		}
+		if (mfrom > mto) {
+			req_error(r, 400, "INVALID_ARGUMENT", "from lies after to");
+			goto out;
+		}
+		if (mto - mfrom + 1 > OVERVIEW_MAX_MONTHS) {
+			req_error(r, 400, "INVALID_ARGUMENT",
+				  "a series covers at most %d months, not %d", OVERVIEW_MAX_MONTHS,
+				  mto - mfrom + 1);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	evhttp_clear_headers(&kv);
+	return rc;
+}
+
+/* Fills a repeated message field from the rows of res; -1 after replying. */
+static int
+overview_rows(struct req *r, const PGresult *res, const ProtobufCMessageDescriptor *d,
+	      ProtobufCMessage ***out, size_t *n)
+{
+	int rows = PQntuples(res);
+	char err[256];
+
+	*n = 0;
+	*out = NULL;
+	if (rows > 0 && (*out = calloc((size_t)rows, sizeof(**out))) == NULL)
+		goto nomem;
+	for (int i = 0; i < rows; i++) {
+		if (((*out)[i] = calloc(1, d->sizeof_message)) == NULL)
+			goto nomem;
+		(*n)++;
+		protobuf_c_message_init(d, (*out)[i]);
+		if (pgmap_row(res, i, (*out)[i], &codec_heap, err, sizeof(err)) == -1) {
+			req_error(r, 500, "INTERNAL", "figures could not be read: %s", err);
+			return -1;
+		}
+	}
+	return 0;
+nomem:
+	req_error(r, 503, "UNAVAILABLE", "out of memory");
+	return -1;
+}
+
+static void
+overview_free_rows(ProtobufCMessage **rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(rows[i], &codec_heap);
+	free(rows);
+}
+
+static void
+overview_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+{
+	Vacancy__V1__Overview o = VACANCY__V1__OVERVIEW__INIT;
+	ProtobufCMessage **rows;
+	size_t n;
+	int series = PQfnumber(res, "month") >= 0;
+
+	if (st != DB_OK) {
+		req_db_failed(r, st, res, errmsg);
+		return;
+	}
+	if (overview_rows(r, res,
+			  series ? &vacancy__v1__series_point__descriptor
+				 : &vacancy__v1__overview_row__descriptor,
+			  &rows, &n) == -1) {
+		overview_free_rows(rows, n);
+		return;
+	}
+	if (series) {
+		o.series = (Vacancy__V1__SeriesPoint **)rows;
+		o.n_series = n;
+	} else {
+		o.rows = (Vacancy__V1__OverviewRow **)rows;
+		o.n_rows = n;
+	}
+	req_reply_msg(r, 200, &o.base);
+	overview_free_rows(rows, n);
+}
+
+void
+overview_get(struct req *r)
+{
+	static const char *const params[] = {"region", "group_by", "series", "from", "to"};
+	struct overview_query q;
+	char stale[16];
+	const char *p[4];
+
+	if (overview_parse(r, params, 5, 1, &q) == -1)
+		return;
+	p[0] = q.region;
+	if (q.series) {
+		p[1] = q.from;
+		p[2] = q.to;
+		if (req_query(r, r->srv->staff, &series_stmt, 3, p, overview_cb) == -1)
+			return;
+		return;
+	}
+	snprintf(stale, sizeof(stale), "%d", r->srv->cfg->stale_after_days);
+	p[1] = q.group[0];
+	p[2] = q.group[1];
+	p[3] = stale;
+	if (req_query(r, r->srv->staff, &overview_stmt, 4, p, overview_cb) == -1)
+		return;
+}
+
+static void
+municipalities_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+{
+	Vacancy__V1__MunicipalityList l = VACANCY__V1__MUNICIPALITY_LIST__INIT;
+	ProtobufCMessage **rows;
+	size_t n;
+
+	if (st != DB_OK) {
+		req_db_failed(r, st, res, errmsg);
+		return;
+	}
+	if (overview_rows(r, res, &vacancy__v1__municipality__descriptor, &rows, &n) == 0) {
+		l.municipalities = (Vacancy__V1__Municipality **)rows;
+		l.n_municipalities = n;
+		req_reply_msg(r, 200, &l.base);
+	}
+	overview_free_rows(rows, n);
+}
+
+void
+municipalities_get(struct req *r)
+{
+	static const char *const params[] = {"region"};
+	struct overview_query q;
+	char overdue[16];
+	const char *p[2];
+
+	if (overview_parse(r, params, 1, 0, &q) == -1)
+		return;
+	snprintf(overdue, sizeof(overdue), "%d", r->srv->cfg->overdue_after_days);
+	p[0] = q.region;
+	p[1] = overdue;
+	if (req_query(r, r->srv->staff, &municipalities_stmt, 2, p, municipalities_cb) == -1)
+		return;
+}
