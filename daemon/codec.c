@@ -10,6 +10,8 @@
 
 #include "json.h"
 
+#include <openssl/evp.h>
+
 static void *
 codec_heap_alloc(void *data, size_t size)
 {
@@ -237,5 +239,56 @@ codec_encode(const ProtobufCMessage *msg, enum codec_format f, struct buf *out)
 	if ((p = buf_extend(out, n)) == NULL)
 		return -1;
 	protobuf_c_message_pack(msg, p);
+	return 0;
+}
+
+void
+codec_etag(const char *content_type, const void *body, size_t len, char out[35])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	memset(md, 0, sizeof(md));
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, content_type ? content_type : "",
+			     content_type ? strlen(content_type) : 0) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1 && EVP_DigestUpdate(ctx, body, len) == 1)
+		EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	out[0] = '"';
+	for (int i = 0; i < 16; i++) {
+		out[1 + 2 * i] = hex[md[i] >> 4];
+		out[2 + 2 * i] = hex[md[i] & 15];
+	}
+	out[33] = '"';
+	out[34] = '\0';
+}
+
+int
+codec_etag_match(const char *inm, const char *etag)
+{
+	size_t elen = strlen(etag);
+
+	if (inm == NULL)
+		return 0;
+	for (const char *p = inm; *p;) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		/* weak comparison (RFC 9110 13.1.2): W/ is ignored */
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == elen && strncmp(p, etag, n) == 0)
+			return 1;
+		p += strcspn(p, ",");
+	}
 	return 0;
 }

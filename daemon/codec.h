@@ -59,6 +59,13 @@ ProtobufCMessage *codec_decode(const ProtobufCMessageDescriptor *desc, enum code
 			       const uint8_t *data, size_t len, struct codec_budget *budget,
 			       unsigned max_json_depth, int strict, char *err, size_t errlen);
 
+/* A strong entity tag of a response: a quoted hex SHA-256 prefix of its
+ * content type and body (34 characters and NUL). */
+void codec_etag(const char *content_type, const void *body, size_t len, char out[35]);
+/* 1 when an If-None-Match value (a list of tags, W/ weak ones, or "*")
+ * matches etag. */
+int codec_etag_match(const char *if_none_match, const char *etag);
+
 /* Appends the encoding of msg to out; 0 or -1 when out failed. */
 int codec_encode(const ProtobufCMessage *msg, enum codec_format f, struct buf *out)
     __attribute__((warn_unused_result));

@@ -41,6 +41,7 @@ history_cb(struct req *r, enum db_status st, const PGresult *res, const char *er
 			  r->route.param, r->principal.scope);
 		return;
 	}
+	r->personal = 1;
 	col = PQfnumber(res, "changed_at");
 	if (rows == 1 && PQgetisnull(res, 0, col))
 		rows = 0;

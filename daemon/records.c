@@ -82,6 +82,7 @@ records_staff_cb(struct req *r, enum db_status st, const PGresult *res, const ch
 		req_error(r, 404, "NOT_FOUND", "no record %s", r->route.param);
 		return;
 	}
+	r->personal = 1;
 	col = PQfnumber(res, "record_id");
 	if (!scope_covers(r->principal.scope, PQgetvalue(res, 0, 0)) || col < 0 ||
 	    PQgetisnull(res, 0, col)) {

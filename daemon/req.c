@@ -127,7 +127,23 @@ req_reply(struct req *r, int status, const char *content_type, struct buf *body)
 	if (content_type != NULL)
 		evhttp_add_header(out, "Content-Type", content_type);
 	evhttp_add_header(out, "X-Request-Id", r->id);
-	evhttp_add_header(out, "Cache-Control", "no-store");
+	/* Successful GETs carry an ETag so that polling clients get 304; what
+	 * holds personal data is never stored by caches. */
+	if (status == 200 && body != NULL && body->len > 0 &&
+	    evhttp_request_get_command(r->evreq) == EVHTTP_REQ_GET) {
+		char etag[35];
+
+		codec_etag(content_type, body->data, body->len, etag);
+		evhttp_add_header(out, "ETag", etag);
+		if (codec_etag_match(req_header(r, "If-None-Match"), etag)) {
+			status = 304;
+			buf_free(body);
+			body = NULL;
+		}
+	}
+	evhttp_add_header(out, "Cache-Control",
+			  r->personal || (status != 200 && status != 304) ? "no-store"
+									  : "private, no-cache");
 	if (r->srv->state == SERVER_DRAINING)
 		evhttp_add_header(out, "Connection", "close");
 	if (body != NULL && body->len > 0) {

@@ -47,6 +47,7 @@ struct req {
 	struct timespec started;
 	enum req_state state;
 	enum codec_format out; /* response format */
+	int personal;	       /* the reply holds personal data: no caching at all */
 	struct principal principal;
 	struct event *deadline;
 	struct db_query *query; /* the pending query, or NULL */

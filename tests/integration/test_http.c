@@ -749,6 +749,49 @@ test_config_check(void)
 	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 1);
 }
 
+/* Polling clients revalidate with If-None-Match and get 304; personal data
+ * is never cacheable. */
+static void
+test_etags(void)
+{
+	const char *path = "/v1/records/00000000-0000-4000-8000-000000000001";
+	char etag[64] = "", inm[96], *p;
+	struct http_resp r;
+
+	harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL_FATAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strcasestr(r.headers, "Cache-Control: private, no-cache"));
+	p = strcasestr(r.headers, "ETag: ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	snprintf(etag, sizeof(etag), "%.*s", (int)strcspn(p + 6, "\r\n"), p + 6);
+	harness_resp_free(&r);
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, inm, &r);
+	CU_ASSERT_EQUAL(r.status, 304);
+	CU_ASSERT_EQUAL(r.len, 0);
+	harness_resp_free(&r);
+	/* the JSON form is another representation: another tag, so 200 */
+	harness_http(&dmn, "GET", path, tok_investor, "application/json", NULL, NULL, 0, inm, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+	/* a changed record: 200 with a new tag */
+	CU_ASSERT_EQUAL(harness_sql("UPDATE registry.record SET title = 'Fixture 1, renamed' WHERE "
+				    "record_id = '00000000-0000-4000-8000-000000000001'"),
+			0);
+	harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, inm, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NULL(strstr(r.headers, etag));
+	harness_resp_free(&r);
+	CU_ASSERT_EQUAL(harness_sql("UPDATE registry.record SET title = 'Fixture 1' WHERE "
+				    "record_id = '00000000-0000-4000-8000-000000000001'"),
+			0);
+	/* staff answers hold personal data: no-store */
+	harness_http(&dmn, "GET", path, tok_county, NULL, NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strcasestr(r.headers, "Cache-Control: no-store"));
+	harness_resp_free(&r);
+}
+
 void test_http_register(void);
 void
 test_http_register(void)
@@ -771,4 +814,5 @@ test_http_register(void)
 	CU_add_test(s, "token revocation", test_token_revocation);
 	CU_add_test(s, "token CLI validation", test_token_cli_validation);
 	CU_add_test(s, "config check", test_config_check);
+	CU_add_test(s, "ETag and 304", test_etags);
 }

@@ -720,6 +720,38 @@ test_heap_allocator(void)
 	codec_heap.free(codec_heap.allocator_data, p);
 }
 
+/* Entity tags: strong, stable, different per body and content type; the
+ * If-None-Match forms of RFC 9110. */
+static void
+test_etag(void)
+{
+	char a[35], b[35], c[35], d[35];
+
+	codec_etag("application/json", "{}", 2, a);
+	codec_etag("application/json", "{}", 2, b);
+	codec_etag("application/x-protobuf", "{}", 2, c);
+	codec_etag("application/json", "{ }", 3, d);
+	CU_ASSERT_EQUAL(strlen(a), 34);
+	CU_ASSERT(a[0] == '"' && a[33] == '"');
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_STRING_NOT_EQUAL(a, c);
+	CU_ASSERT_STRING_NOT_EQUAL(a, d);
+	CU_ASSERT_TRUE(codec_etag_match(a, a));
+	CU_ASSERT_TRUE(codec_etag_match("*", a));
+	{
+		char list[128], weak[64];
+		snprintf(list, sizeof(list), "%s, %s", c, a);
+		CU_ASSERT_TRUE(codec_etag_match(list, a));
+		snprintf(weak, sizeof(weak), "W/%s", a);
+		CU_ASSERT_TRUE(codec_etag_match(weak, a));
+		snprintf(list, sizeof(list), "%s ,\t%s ", c, d);
+		CU_ASSERT_FALSE(codec_etag_match(list, a));
+	}
+	CU_ASSERT_FALSE(codec_etag_match(NULL, a));
+	CU_ASSERT_FALSE(codec_etag_match("", a));
+	CU_ASSERT_FALSE(codec_etag_match("\"abc\"", a));
+}
+
 void
 test_codec_register(void)
 {
@@ -737,4 +769,5 @@ test_codec_register(void)
 	CU_add_test(s, "JSON decode through codec_decode", test_json_decode);
 	CU_add_test(s, "encode: protobuf round trip, JSON object", test_encode);
 	CU_add_test(s, "codec_heap", test_heap_allocator);
+	CU_add_test(s, "entity tags", test_etag);
 }
