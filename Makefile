@@ -39,12 +39,12 @@ DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/tokencli.c \
               daemon/main.c
 CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c clients/sync.c clients/csv.c \
-              clients/openimmo.c
+              clients/openimmo.c clients/report.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
               tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
               tests/unit/test_pgmap.c tests/unit/test_token.c \
               tests/unit/test_client_print.c tests/unit/test_validate.c tests/unit/test_csv.c \
-              tests/unit/test_openimmo.c
+              tests/unit/test_openimmo.c tests/unit/test_report.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c
@@ -87,7 +87,8 @@ $(VACANCY): $(CORE_OBJS) $(CLIENT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs libcurl libxml-2.0)
 
 $(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS) $(BUILD)/clients/print.o $(BUILD)/clients/sync.o \
-            $(BUILD)/clients/csv.o $(BUILD)/clients/openimmo.o $(BUILD)/clients/http.o
+            $(BUILD)/clients/csv.o $(BUILD)/clients/openimmo.o $(BUILD)/clients/http.o \
+            $(BUILD)/clients/report.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl libxml-2.0)
 
 $(INTEG_BIN): $(CORE_OBJS) $(INTEG_OBJS) $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))

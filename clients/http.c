@@ -5,6 +5,9 @@
  * parsed base URL and the last error text; never logs or prints the token.
  */
 #include "http.h"
+#include "log.h"
+#include "print.h"
+#include "json.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -457,4 +460,56 @@ client_http_free_message(ProtobufCMessage *m)
 	ProtobufCAllocator a = {http_alloc, http_free, NULL};
 
 	protobuf_c_message_free_unpacked(m, &a);
+}
+
+/*
+ * Reports an answer with status >= 400 on stderr: the code and message of
+ * its Error body (protobuf or JSON), or the status alone when there is none
+ * to read, with hints for a missing token and an endpoint the registry does
+ * not offer (what: "METHOD /path", for that hint).
+ */
+void
+client_http_report_error(const struct client_response *r, const struct client_http_config *cfg,
+			 const char *what)
+{
+	Vacancy__V1__Error *e = NULL;
+	const char *why = NULL;
+	char ct[64], reason[256];
+
+	if (strcmp(r->content_type, CLIENT_HTTP_PROTOBUF) == 0) {
+		e = (Vacancy__V1__Error *)client_http_unpack(r, &vacancy__v1__error__descriptor,
+							     &why);
+		if (e) {
+			client_print_error(e, r->status, stderr);
+			client_http_free_message(&e->base);
+			goto hint;
+		}
+	} else if (strcmp(r->content_type, CLIENT_HTTP_JSON) == 0) {
+		e = (Vacancy__V1__Error *)json_decode(&vacancy__v1__error__descriptor,
+						      r->body.data ? r->body.data : "", r->body.len,
+						      NULL, 0, reason, sizeof(reason));
+		why = reason;
+		if (e) {
+			client_print_error(e, r->status, stderr);
+			protobuf_c_message_free_unpacked(&e->base, NULL);
+			goto hint;
+		}
+	}
+	if (why)
+		fprintf(stderr, "vacancy: HTTP %ld: unreadable error answer (%s)\n", r->status,
+			why);
+	else
+		fprintf(stderr, "vacancy: HTTP %ld: the answer carries no error details (%s)\n",
+			r->status,
+			r->content_type[0]
+			    ? log_escape(r->content_type, sizeof(r->content_type), ct, sizeof(ct))
+			    : "no Content-Type");
+hint:
+	if (r->status == 401 && (cfg->token == NULL || *cfg->token == '\0'))
+		fputs("vacancy: no token was sent: set VACANCY_TOKEN or pass --token\n", stderr);
+	if (r->status == 404 || r->status == 405)
+		fprintf(stderr,
+			"vacancy: this registry does not offer GET %s (check the URL or the "
+			"registry's version)\n",
+			what);
 }

@@ -88,4 +88,7 @@ ProtobufCMessage *client_http_unpack(const struct client_response *r,
 				     const ProtobufCMessageDescriptor *d, const char **why);
 void client_http_free_message(ProtobufCMessage *m);
 
+void client_http_report_error(const struct client_response *r, const struct client_http_config *cfg,
+			      const char *what);
+
 #endif

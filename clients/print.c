@@ -11,6 +11,7 @@
  * and indented to the value column.
  */
 #include "print.h"
+#include "pbfield.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -296,56 +297,6 @@ print_double(struct buf *b, double v, int group, int is_float)
 		buf_adds(b, dot);
 }
 
-/* Bytes one element of a field of this type takes in a protobuf-c array. */
-static size_t
-print_slot_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return 4;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	}
-	return 0;
-}
-
-/* Whether a singular field of m is set (has_ flag, oneof case or pointer). */
-static int
-print_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
-{
-	const char *base = (const char *)m;
-
-	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return *(const uint32_t *)(const void *)(base + f->quantifier_offset) == f->id;
-	if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)
-		return *(const void *const *)(const void *)(base + f->offset) != NULL;
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL)
-		return *(const protobuf_c_boolean *)(const void *)(base + f->quantifier_offset);
-	return 1;
-}
-
 /* Appends a field name as a label: "media_type" -> "media type". */
 static void
 print_name_label(struct buf *b, const char *name)
@@ -482,13 +433,13 @@ print_value(struct buf *b, const char *path, const ProtobufCMessage *m,
 	size_t n, size, start, mark;
 
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-		if (print_present(m, f))
+		if (pbfield_present(m, f))
 			print_scalar(b, path, f, member, style, keep_nl, depth);
 		return;
 	}
 	n = *(const size_t *)(const void *)((const char *)m + f->quantifier_offset);
 	arr = *(const char *const *)(const void *)member;
-	size = print_slot_size(f->type);
+	size = pbfield_size(f->type);
 	for (size_t i = 0; i < n && arr; i++) {
 		start = b->len;
 		if (count > 0)
@@ -589,7 +540,7 @@ print_collect(struct print_rows *rows, const ProtobufCMessage *m)
 		e = print_lookup(f->name);
 		if (e && e->style == STYLE_FLATTEN && f->type == PROTOBUF_C_TYPE_MESSAGE &&
 		    f->label != PROTOBUF_C_LABEL_REPEATED) {
-			if (!print_present(m, f))
+			if (!pbfield_present(m, f))
 				continue;
 			sub = *(const ProtobufCMessage *const *)(const void *)((const char *)m +
 									       f->offset);

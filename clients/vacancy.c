@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "print.h"
+#include "report.h"
 #include "sync.h"
 #include "vacancy.pb-c.h"
 
@@ -44,6 +45,14 @@ enum cli_opt {
 	OPT_AGS,
 	OPT_TRANSFER_ID,
 	OPT_BATCH,
+	OPT_REGION,
+	OPT_GROUP_BY,
+	OPT_CSV,
+	OPT_MUNICIPALITIES,
+	OPT_SERIES,
+	OPT_FROM,
+	OPT_TO,
+	OPT_ASCII,
 };
 
 /* Settings of one run. */
@@ -62,6 +71,8 @@ struct cli {
 	const char *ags;	 /* borrowed from argv */
 	const char *transfer_id; /* borrowed from argv */
 	long batch;
+	/* report */
+	struct report_options report; /* strings borrowed from argv */
 };
 
 struct cmd;
@@ -122,17 +133,44 @@ static const struct opt_doc command_opts[] = {
     {{"batch", required_argument, NULL, OPT_BATCH},
      "N",
      "at most N changes per transfer (default 5000, max 10000)"},
+    {{"region", required_argument, NULL, OPT_REGION},
+     "PREFIX",
+     "AGS prefix of 2 to 8 digits, e.g. 14521 (default:\nthe token's scope)"},
+    {{"group-by", required_argument, NULL, OPT_GROUP_BY},
+     "A[,B]",
+     "one or two of municipality, object_type, site_kind,\nstatus, usage (default "
+     "municipality)"},
+    {{"municipalities", no_argument, NULL, OPT_MUNICIPALITIES},
+     NULL,
+     "list the municipalities: records, last transfer, overdue"},
+    {{"series", no_argument, NULL, OPT_SERIES}, NULL, "the vacant sites month by month, with bars"},
+    {{"from", required_argument, NULL, OPT_FROM},
+     "YYYY-MM",
+     "first month of --series (default: 23 months before --to)"},
+    {{"to", required_argument, NULL, OPT_TO},
+     "YYYY-MM",
+     "last month of --series (default: the current month)"},
+    {{"ascii", no_argument, NULL, OPT_ASCII},
+     NULL,
+     "bars of '#' (the default when the locale is not UTF-8)"},
+    {{"csv", no_argument, NULL, OPT_CSV},
+     NULL,
+     "CSV (RFC 4180) with the proto field names as header"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static int cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 static int cmd_sync(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+static int cmd_report(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 static int cmd_help(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 
 static const int get_opts[] = {OPT_JSON, 0};
 static const int sync_opts[] = {OPT_CHECK, OPT_FULL, OPT_AGS, OPT_TRANSFER_ID,
 				OPT_BATCH, OPT_JSON, 0};
+static const int report_opts[] = {
+    OPT_REGION, OPT_GROUP_BY, OPT_MUNICIPALITIES, OPT_SERIES, OPT_FROM, OPT_TO,
+    OPT_ASCII,	OPT_CSV,      OPT_JSON,		  0};
 static const int no_opts[] = {0};
 
 static const struct cmd cmds[] = {
@@ -162,6 +200,28 @@ static const struct cmd cmds[] = {
      "with --json, each SyncResponse as one JSON line. Exit status: 0 all\n"
      "applied (with --check: all valid), 1 anything rejected or failed, 2 usage.",
      sync_opts},
+    {"report", cmd_report, "show the figures of a region", "[options]",
+     "Shows the county office's view of a region (county and municipality\n"
+     "tokens; --municipalities: county only). Three forms:\n"
+     "\n"
+     "  vacancy report [--region PREFIX] [--group-by A[,B]]\n"
+     "    GET /v1/overview: one row per group with records, published, stale,\n"
+     "    usable and plot area (m²), median and 90th percentile of the vacancy\n"
+     "    in days, and, grouped by municipality, its last transfer; a totals\n"
+     "    line. Definitions: docs/overview.md.\n"
+     "  vacancy report --municipalities [--region PREFIX]\n"
+     "    GET /v1/municipalities: every municipality with its records and last\n"
+     "    transfer; '!' marks one overdue (no accepted transfer for 90 days,\n"
+     "    as configured by default).\n"
+     "  vacancy report --series [--region PREFIX] [--from YYYY-MM] [--to YYYY-MM]\n"
+     "    the vacant sites and their usable area at the end of each month, with\n"
+     "    a bar; at most 240 months, by default the last 24.\n"
+     "\n"
+     "Tables are for people: thousands separated by commas, areas in whole m²,\n"
+     "days to one decimal, '–' where the registry gave no value, times in UTC.\n"
+     "--csv writes the values as they came (RFC 4180, CRLF, no totals), --json\n"
+     "the server's JSON. Colour only on a terminal, never with NO_COLOR set.",
+     report_opts},
     {"help", cmd_help, "show help for a command", "[COMMAND]",
      "Shows the general help, or the help of COMMAND.", no_opts},
 };
@@ -404,6 +464,30 @@ cli_parse(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_REGION:
+			c->report.region = optarg;
+			break;
+		case OPT_GROUP_BY:
+			c->report.group_by = optarg;
+			break;
+		case OPT_MUNICIPALITIES:
+			c->report.municipalities = 1;
+			break;
+		case OPT_SERIES:
+			c->report.series = 1;
+			break;
+		case OPT_FROM:
+			c->report.from = optarg;
+			break;
+		case OPT_TO:
+			c->report.to = optarg;
+			break;
+		case OPT_ASCII:
+			c->report.ascii = 1;
+			break;
+		case OPT_CSV:
+			c->report.csv = 1;
+			break;
 		case OPT_HELP:
 			c->help = 1;
 			break;
@@ -464,52 +548,6 @@ cli_connect(const struct cli *c, struct client_http **h)
 		return CLI_FAIL;
 	}
 	return CLI_OK;
-}
-
-/*
- * Reports an answer with status >= 400 on stderr from its Error body
- * (protobuf or JSON), or from the status alone when there is none to read.
- */
-static void
-cli_report_error(const struct client_response *r, const struct cli *c)
-{
-	Vacancy__V1__Error *e = NULL;
-	const char *why = NULL;
-	char ct[64];
-
-	if (strcmp(r->content_type, CLIENT_HTTP_PROTOBUF) == 0) {
-		e = (Vacancy__V1__Error *)client_http_unpack(r, &vacancy__v1__error__descriptor,
-							     &why);
-		if (e) {
-			client_print_error(e, r->status, stderr);
-			client_http_free_message(&e->base);
-			goto hint;
-		}
-	} else if (strcmp(r->content_type, CLIENT_HTTP_JSON) == 0) {
-		static char reason[256];
-
-		e = (Vacancy__V1__Error *)json_decode(&vacancy__v1__error__descriptor,
-						      r->body.data ? r->body.data : "", r->body.len,
-						      NULL, 0, reason, sizeof(reason));
-		why = reason;
-		if (e) {
-			client_print_error(e, r->status, stderr);
-			protobuf_c_message_free_unpacked(&e->base, NULL);
-			goto hint;
-		}
-	}
-	if (why)
-		fprintf(stderr, "vacancy: HTTP %ld: unreadable error answer (%s)\n", r->status,
-			why);
-	else
-		fprintf(stderr, "vacancy: HTTP %ld: the answer carries no error details (%s)\n",
-			r->status,
-			r->content_type[0]
-			    ? log_escape(r->content_type, sizeof(r->content_type), ct, sizeof(ct))
-			    : "no Content-Type");
-hint:
-	if (r->status == 401 && c->token == NULL)
-		fputs("vacancy: no token was sent: set VACANCY_TOKEN or pass --token\n", stderr);
 }
 
 /*
@@ -585,7 +623,10 @@ cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 		goto done;
 	}
 	if (resp.status >= 400) {
-		cli_report_error(&resp, c);
+		struct client_http_config cfg;
+
+		cli_http_config(c, &cfg);
+		client_http_report_error(&resp, &cfg, "GET /v1/records/{id}");
 		goto done;
 	}
 	if (resp.status != 200) {
@@ -650,6 +691,21 @@ cmd_sync(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "sync wants one FILE");
 	cli_http_config(c, &cfg);
 	return sync_command(&o, &cfg);
+}
+
+/* vacancy report [--municipalities | --series] [options]; report.c checks and requests */
+static int
+cmd_report(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct client_http_config cfg;
+	struct report_options o = c->report;
+
+	(void)argv;
+	if (argc != 0)
+		return cli_usage_error(cmd, "report takes options only, no operands");
+	o.json = c->json;
+	cli_http_config(c, &cfg);
+	return report_command(&o, &cfg);
 }
 
 /* vacancy help [COMMAND] */

@@ -28,7 +28,10 @@ static const char *const overview_keys[] = {"municipality", "object_type", "site
 static const struct db_stmt overview_stmt = {
     "overview", "SELECT * FROM registry.overview($1, $2, $3, $4::int)"};
 static const struct db_stmt series_stmt = {
-    "overview_series", "SELECT * FROM registry.vacancy_series($1, $2::date, $3::date)"};
+    "overview_series",
+    /* months not given: the last 24 up to the current one, in Europe/Berlin */
+    "SELECT * FROM registry.vacancy_series($1, coalesce($2::date, (date_trunc('month', "
+    "registry.today()) - interval '23 months')::date), coalesce($3::date, registry.today()))"};
 static const struct db_stmt municipalities_stmt = {
     "municipalities", "SELECT * FROM registry.municipality_list($1, $2::int)"};
 
@@ -37,7 +40,7 @@ struct overview_query {
 	char region[9];
 	const char *group[2]; /* static strings; group[1] may be NULL */
 	int series;
-	char from[11], to[11]; /* YYYY-MM-01 */
+	char from[11], to[11]; /* YYYY-MM-01; "" = the database's current month (Berlin) */
 };
 
 /* 1 when s is one of the names in allowed (n entries). */
@@ -187,22 +190,26 @@ overview_parse(struct req *r, const char *const *params, size_t nparams, int wit
 		goto out;
 	}
 	if (q->series) {
+		/* the current month here only bounds the length; the database
+		 * takes its own (Berlin) date for months not given */
 		time_t now = time(NULL);
 		struct tm tm;
-		char cur[8];
+		char cur[8], scratch[11];
 
 		gmtime_r(&now, &tm);
 		strftime(cur, sizeof(cur), "%Y-%m", &tm);
-		if (overview_month(to ? to : cur, q->to, &mto) == -1) {
+		if (overview_month(to ? to : cur, to ? q->to : scratch, &mto) == -1) {
 			req_error(r, 400, "INVALID_ARGUMENT", "to must be a month YYYY-MM");
 			goto out;
 		}
 		if (from == NULL) {
-			/* the last 24 months; mto >= 1900 * 12, so m is positive */
-			unsigned m = (unsigned)(mto - 23);
-			snprintf(q->from, sizeof(q->from), "%04u-%02u-01", (m / 12) % 10000,
-				 m % 12 + 1);
-			mfrom = (int)m;
+			mfrom = mto - 23;
+			/* with to given, from is 23 months before it */
+			if (to != NULL) {
+				unsigned m = (unsigned)mfrom;
+				snprintf(q->from, sizeof(q->from), "%04u-%02u-01", (m / 12) % 10000,
+					 m % 12 + 1);
+			}
 		} else if (overview_month(from, q->from, &mfrom) == -1) {
 			req_error(r, 400, "INVALID_ARGUMENT", "from must be a month YYYY-MM");
 			goto out;
@@ -302,8 +309,8 @@ overview_get(struct req *r)
 		return;
 	p[0] = q.region;
 	if (q.series) {
-		p[1] = q.from;
-		p[2] = q.to;
+		p[1] = q.from[0] ? q.from : NULL;
+		p[2] = q.to[0] ? q.to : NULL;
 		if (req_query(r, r->srv->staff, &series_stmt, 3, p, overview_cb) == -1)
 			return;
 		return;

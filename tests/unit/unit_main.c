@@ -16,6 +16,7 @@ void test_client_print_register(void);
 void test_validate_register(void);
 void test_csv_register(void);
 void test_openimmo_register(void);
+void test_report_register(void);
 
 int
 main(void)
@@ -35,6 +36,7 @@ main(void)
 	test_validate_register();
 	test_csv_register();
 	test_openimmo_register();
+	test_report_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
