@@ -47,7 +47,8 @@ UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_js
               tests/unit/test_openimmo.c tests/unit/test_report.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
-              tests/integration/test_daemon.c tests/integration/test_sync.c
+              tests/integration/test_daemon.c tests/integration/test_sync.c \
+              tests/integration/test_overview.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)
@@ -117,9 +118,11 @@ valgrind: deps
 
 # Figures against references measured in the same run (tests/bench/).
 BENCH_RECORDS ?= 10000
+BENCH_OVERVIEW_RECORDS ?= 100000
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/sync.sh $(BUILD) $(BENCH_RECORDS)
+	@tests/bench/overview.sh $(BUILD) $(BENCH_OVERVIEW_RECORDS)
 
 FORMAT_SRCS = $(wildcard daemon/*.[ch] clients/*.[ch] tests/*/*.[ch])
 format:

@@ -215,13 +215,14 @@ overview_parse(struct req *r, const char *const *params, size_t nparams, int wit
 			goto out;
 		}
 		if (mfrom > mto) {
-			req_error(r, 400, "INVALID_ARGUMENT", "from lies after to");
+			req_error(r, 400, "INVALID_ARGUMENT",
+				  "from lies after to (from..to is empty)");
 			goto out;
 		}
 		if (mto - mfrom + 1 > OVERVIEW_MAX_MONTHS) {
 			req_error(r, 400, "INVALID_ARGUMENT",
-				  "a series covers at most %d months, not %d", OVERVIEW_MAX_MONTHS,
-				  mto - mfrom + 1);
+				  "from..to covers %d months; a series covers at most %d",
+				  mto - mfrom + 1, OVERVIEW_MAX_MONTHS);
 			goto out;
 		}
 	}

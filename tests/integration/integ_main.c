@@ -10,6 +10,7 @@ void test_db_register(void);
 void test_http_register(void);
 void test_daemon_register(void);
 void test_sync_register(void);
+void test_overview_register(void);
 
 int
 main(void)
@@ -22,6 +23,7 @@ main(void)
 	test_http_register();
 	test_daemon_register();
 	test_sync_register();
+	test_overview_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */

@@ -840,6 +840,56 @@ test_source_coordinates(void)
 	harness_resp_free(&r);
 }
 
+/* A published, marketed record whose owner is unknown and who has not
+ * consented: stored, but never shown to investors (the publication rule is
+ * two-valued, absent values do not allow). */
+static void
+test_unknown_owner_not_published(void)
+{
+	struct rec a;
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+	char path[128], *id;
+
+	rec_init(&a, "OWN-1", 1, "Eigentümer unbekannt");
+	a.r.owner_consent = VACANCY__V1__OWNER_CONSENT__VALUE__UNKNOWN;
+	a.r.has_owner_category = 0;
+	xfer_init(&t, "owner-1", 0);
+	xfer_upsert(&t, &a);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->created, 1);
+	vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	id = harness_sql_value(
+	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'OWN-1'");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.record r JOIN registry.record_internal i USING "
+		  "(record_id) WHERE i.external_id = 'OWN-1' AND NOT r.published"),
+	    1);
+	snprintf(path, sizeof(path), "/v1/records/%s", id);
+	harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	harness_resp_free(&r);
+	/* the owner turns out to be a business: now investors see it */
+	a.r.has_owner_category = 1;
+	a.r.owner_category = VACANCY__V1__OWNER_CATEGORY__VALUE__BUSINESS;
+	a.r.revision = 2;
+	xfer_init(&t, "owner-2", 0);
+	xfer_upsert(&t, &a);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->updated, 1);
+	vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+	free(id);
+}
+
 /* Runs the client against the suite's daemon as the municipality. */
 static int
 client(const char *args, char *out, size_t outlen)
@@ -913,6 +963,8 @@ test_sync_register(void)
 	CU_add_test(s, "revisions, history, withdrawal", test_revisions_history_withdraw);
 	CU_add_test(s, "FULL withdraws what it omits", test_full_withdraws_omitted);
 	CU_add_test(s, "validate_only", test_validate_only);
+	CU_add_test(s, "unknown owner without consent: stored, not published",
+		    test_unknown_owner_not_published);
 	CU_add_test(s, "source coordinates converted, originals kept", test_source_coordinates);
 	CU_add_test(s, "bad input", test_bad_input);
 	CU_add_test(s, "database dies in the middle of a transfer",
