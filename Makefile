@@ -33,7 +33,7 @@ PROTO_O    := $(BUILD)/proto/vacancy.pb-c.o
 # Pure modules: no sockets, no database. Linked into daemon, client and unit tests.
 CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
-              daemon/token.c daemon/validate.c daemon/pbfield.c
+              daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/tokencli.c \

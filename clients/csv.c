@@ -8,6 +8,7 @@
  * with a problem adds no change.
  */
 #include "csv.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -104,33 +105,12 @@ csv_utf8_valid(const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 
 	while (p < e) {
-		unsigned c = *p;
-		size_t k;
 		uint32_t cp;
+		int len = utf8_decode(p, (size_t)(e - p), &cp);
 
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
+		if (len <= 0)
 			return 0;
-		if ((size_t)(e - p) <= k)
-			return 0;
-		for (size_t i = 1; i <= k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += k + 1;
+		p += len;
 	}
 	return 1;
 }

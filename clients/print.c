@@ -12,6 +12,7 @@
  */
 #include "print.h"
 #include "pbfield.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -164,62 +165,27 @@ print_truncate(struct buf *b, size_t len)
 	b->data[len] = '\0';
 }
 
-/*
- * Decodes one UTF-8 sequence of at most n bytes at p. Returns its length and
- * sets *cp, or returns 0 for an invalid, overlong or surrogate sequence.
- */
-static size_t
-print_utf8(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2, c = p[0] & 0x1f, min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3, c = p[0] & 0x0f, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4, c = p[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/*
- * Appends untrusted text s (n bytes) to b, escaping what a terminal would
- * interpret. keep_nl keeps line breaks (a CR before LF is dropped).
- */
-static void
-print_text(struct buf *b, const char *s, size_t n, int keep_nl)
+void
+client_print_escape(struct buf *b, const char *s, size_t n, enum print_nl nl)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, len;
 	uint32_t cp;
+	int dec;
 
 	while (i < n) {
-		len = print_utf8(p + i, n - i, &cp);
+		dec = utf8_decode(p + i, n - i, &cp);
+		len = dec > 0 ? (size_t)dec : 0;
 		if (len == 0) {
 			buf_printf(b, "\\x%02x", p[i]);
 			i++;
-		} else if (keep_nl && cp == '\r' && i + 1 < n && p[i + 1] == '\n') {
+		} else if (nl == PRINT_NL_KEEP && cp == '\r' && i + 1 < n && p[i + 1] == '\n') {
 			i++;
-		} else if (keep_nl && cp == '\n') {
+		} else if (nl == PRINT_NL_KEEP && cp == '\n') {
 			buf_addc(b, '\n');
+			i++;
+		} else if (nl == PRINT_NL_C && (cp == '\n' || cp == '\t')) {
+			buf_adds(b, cp == '\n' ? "\\n" : "\\t");
 			i++;
 		} else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
 			for (size_t k = 0; k < len; k++)
@@ -394,7 +360,7 @@ print_scalar(struct buf *b, const char *path, const ProtobufCFieldDescriptor *f,
 		s = *(const char *const *)slot;
 		if (s == NULL || *s == '\0')
 			return;
-		print_text(b, s, strlen(s), keep_nl);
+		client_print_escape(b, s, strlen(s), keep_nl ? PRINT_NL_KEEP : PRINT_NL_HEX);
 		break;
 	case PROTOBUF_C_TYPE_BYTES:
 		if (((const ProtobufCBinaryData *)slot)->len == 0)
@@ -625,12 +591,12 @@ client_print_error(const Vacancy__V1__Error *e, long http_status, FILE *out)
 	buf_init(&line, 0);
 	buf_adds(&line, "vacancy: ");
 	if (e->code && *e->code)
-		print_text(&line, e->code, strlen(e->code), 0);
+		client_print_escape(&line, e->code, strlen(e->code), PRINT_NL_HEX);
 	else
 		buf_printf(&line, "HTTP %ld", http_status);
 	if (e->message && *e->message) {
 		buf_adds(&line, ": ");
-		print_text(&line, e->message, strlen(e->message), 0);
+		client_print_escape(&line, e->message, strlen(e->message), PRINT_NL_HEX);
 	}
 	buf_addc(&line, '\n');
 	for (size_t i = 0; i < e->n_field_errors; i++) {
@@ -651,7 +617,8 @@ client_print_error(const Vacancy__V1__Error *e, long http_status, FILE *out)
 		}
 		if (fe->external_id && *fe->external_id) {
 			buf_adds(&line, n ? " (" : "(");
-			print_text(&line, fe->external_id, strlen(fe->external_id), 0);
+			client_print_escape(&line, fe->external_id, strlen(fe->external_id),
+					    PRINT_NL_HEX);
 			buf_addc(&line, ')');
 			n = 1;
 		}
@@ -660,7 +627,7 @@ client_print_error(const Vacancy__V1__Error *e, long http_status, FILE *out)
 				continue;
 			if (n++)
 				buf_adds(&line, ": ");
-			print_text(&line, parts[k], strlen(parts[k]), 0);
+			client_print_escape(&line, parts[k], strlen(parts[k]), PRINT_NL_HEX);
 		}
 		if (n == 0)
 			print_truncate(&line, start); /* an empty entry */
@@ -669,7 +636,7 @@ client_print_error(const Vacancy__V1__Error *e, long http_status, FILE *out)
 	}
 	if (e->request_id && *e->request_id) {
 		buf_adds(&line, "  request id: ");
-		print_text(&line, e->request_id, strlen(e->request_id), 0);
+		client_print_escape(&line, e->request_id, strlen(e->request_id), PRINT_NL_HEX);
 		buf_addc(&line, '\n');
 	}
 	if (line.failed)

@@ -6,6 +6,7 @@
 #ifndef VACANCY_CLIENT_PRINT_H
 #define VACANCY_CLIENT_PRINT_H
 
+#include "buf.h"
 #include <stdio.h>
 
 #include "vacancy.pb-c.h"
@@ -27,5 +28,19 @@ int client_print_record(const Vacancy__V1__Record *r, FILE *out)
  * writing to stderr may ignore it).
  */
 int client_print_error(const Vacancy__V1__Error *e, long http_status, FILE *out);
+
+/* How client_print_escape shows line breaks. */
+enum print_nl {
+	PRINT_NL_KEEP, /* as line breaks (a CR before LF is dropped) */
+	PRINT_NL_HEX,  /* as \x0a, like every other control character */
+	PRINT_NL_C,    /* as \n and \t, for one-line messages */
+};
+
+/*
+ * Appends untrusted text s (n bytes) to b with what a terminal would
+ * interpret escaped: control characters, C1 controls, bytes that are not
+ * UTF-8, bidirectional overrides. Valid UTF-8 is kept.
+ */
+void client_print_escape(struct buf *b, const char *s, size_t n, enum print_nl nl);
 
 #endif

@@ -331,54 +331,6 @@ fail:
 
 /* ---- Text of cells ---- */
 
-/*
- * Appends untrusted text s to b with what a terminal would interpret
- * escaped: control characters, C1 controls, invalid UTF-8, bidi overrides.
- */
-static void
-report_esc(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p;
-		size_t k;
-		uint32_t cp;
-
-		if (c < 0x80)
-			k = 0, cp = c;
-		else if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
-			goto bad;
-		for (size_t i = 1; i <= k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
-		if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad;
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			for (size_t i = 0; i <= k; i++)
-				buf_printf(b, "\\x%02x", p[i]);
-		else if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-			buf_printf(b, "\\u%04" PRIx32, cp);
-		else
-			buf_add(b, p, k + 1);
-		p += k + 1;
-		continue;
-	bad:
-		buf_printf(b, "\\x%02x", c);
-		p++;
-	}
-}
-
 /* Terminal columns of text that is valid UTF-8 (escaped or our own): one per character. */
 static size_t
 report_width(const char *s)
@@ -536,7 +488,7 @@ report_time(struct buf *b, const char *s)
 	if (report_format_time(s, t) == 0)
 		buf_adds(b, t);
 	else
-		report_esc(b, s);
+		client_print_escape(b, s, strlen(s), PRINT_NL_HEX);
 }
 
 void
@@ -813,7 +765,8 @@ report_key_value(struct buf *b, const Vacancy__V1__OverviewRow *r, const char *k
 		if (r->municipality_ags == NULL)
 			return 0;
 		if (table)
-			report_esc(b, r->municipality_ags);
+			client_print_escape(b, r->municipality_ags, strlen(r->municipality_ags),
+					    PRINT_NL_HEX);
 		else
 			buf_adds(b, r->municipality_ags);
 	} else if (strcmp(key, "object_type") == 0) {
@@ -1028,7 +981,8 @@ report_print_municipalities(const Vacancy__V1__MunicipalityList *ml, enum report
 			if (text[k] == NULL)
 				buf_adds(&cell[k], absent);
 			else if (table)
-				report_esc(&cell[k], text[k]);
+				client_print_escape(&cell[k], text[k], strlen(text[k]),
+						    PRINT_NL_HEX);
 			else
 				buf_adds(&cell[k], text[k]);
 		}
@@ -1098,7 +1052,7 @@ report_print_series(const Vacancy__V1__Overview *ov, enum report_format format, 
 		if (p->month == NULL)
 			buf_adds(&cell[0], absent);
 		else if (table)
-			report_esc(&cell[0], p->month);
+			client_print_escape(&cell[0], p->month, strlen(p->month), PRINT_NL_HEX);
 		else
 			buf_adds(&cell[0], p->month);
 		if (p->has_vacant)

@@ -11,6 +11,7 @@
  * nothing is applied twice.
  */
 #include "sync.h"
+#include "print.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -445,57 +446,6 @@ struct sync_run {
 	size_t sent_changes; /* changes of the parts answered so far */
 };
 
-/*
- * Appends untrusted text (from the file or the server) to b with what a
- * terminal would interpret escaped: control characters, bytes that are not
- * UTF-8, bidirectional overrides. Valid UTF-8 is kept.
- */
-static void
-sync_esc(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		unsigned c = *p;
-		size_t k = 0;
-		uint32_t cp = 0;
-
-		if (c < 0x80)
-			k = 0, cp = c;
-		else if (c >= 0xc2 && c <= 0xdf)
-			k = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			k = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			k = 3, cp = c & 0x07;
-		else
-			goto bad;
-		for (size_t i = 1; i <= k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				goto bad;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
-			if (cp == '\n')
-				buf_adds(b, "\\n");
-			else if (cp == '\t')
-				buf_adds(b, "\\t");
-			else
-				for (size_t i = 0; i <= k; i++)
-					buf_printf(b, "\\x%02x", p[i]);
-		} else if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
-			buf_printf(b, "\\u%04" PRIx32, cp);
-		} else {
-			buf_add(b, p, k + 1);
-		}
-		p += k + 1;
-		continue;
-	bad:
-		buf_printf(b, "\\x%02x", c);
-		p++;
-	}
-}
-
 /* Clears the progress bar's line before other output. */
 static void
 sync_bar_clear(const struct sync_run *run)
@@ -533,15 +483,15 @@ sync_print_problems(const struct sync_run *run, const struct sync_problems *p)
 		const struct sync_problem *it = &p->items[i];
 
 		buf_reset(&line);
-		sync_esc(&line, run->file);
+		client_print_escape(&line, run->file, strlen(run->file), PRINT_NL_C);
 		if (it->line)
 			buf_printf(&line, ":%lu", it->line);
 		buf_printf(&line, ": %s", label[it->severity]);
 		if (it->where) {
-			sync_esc(&line, it->where);
+			client_print_escape(&line, it->where, strlen(it->where), PRINT_NL_C);
 			buf_adds(&line, ": ");
 		}
-		sync_esc(&line, it->message);
+		client_print_escape(&line, it->message, strlen(it->message), PRINT_NL_C);
 		if (!buf_failed(&line))
 			fprintf(stderr, "%s\n", line.data);
 	}
@@ -615,7 +565,8 @@ sync_change_name(struct buf *out, const struct sync_batch *b, size_t i)
 			   b->sources[i].line);
 	else
 		buf_printf(out, "line %lu (", b->sources[i].line);
-	sync_esc(out, sync_change_external_id(b->changes[i]));
+	client_print_escape(out, sync_change_external_id(b->changes[i]),
+			    strlen(sync_change_external_id(b->changes[i])), PRINT_NL_C);
 	buf_addc(out, ')');
 }
 
@@ -634,15 +585,15 @@ sync_field_error(struct buf *out, const struct sync_run *run, const struct sync_
 	}
 	if (fe->field && *fe->field) {
 		buf_adds(out, ": ");
-		sync_esc(out, fe->field);
+		client_print_escape(out, fe->field, strlen(fe->field), PRINT_NL_C);
 	}
 	if (fe->code && *fe->code) {
 		buf_adds(out, ": ");
-		sync_esc(out, fe->code);
+		client_print_escape(out, fe->code, strlen(fe->code), PRINT_NL_C);
 	}
 	if (fe->message && *fe->message) {
 		buf_adds(out, ": ");
-		sync_esc(out, fe->message);
+		client_print_escape(out, fe->message, strlen(fe->message), PRINT_NL_C);
 	}
 	buf_addc(out, '\n');
 }
@@ -750,15 +701,15 @@ sync_print_error_answer(const struct sync_run *run, size_t k, const struct clien
 	if ((e = sync_decode_error(r, &json)) != NULL) {
 		if (e->code && *e->code) {
 			buf_adds(&out, ": ");
-			sync_esc(&out, e->code);
+			client_print_escape(&out, e->code, strlen(e->code), PRINT_NL_C);
 		}
 		if (e->message && *e->message) {
 			buf_adds(&out, ": ");
-			sync_esc(&out, e->message);
+			client_print_escape(&out, e->message, strlen(e->message), PRINT_NL_C);
 		}
 		if (e->request_id && *e->request_id) {
 			buf_adds(&out, " (request id ");
-			sync_esc(&out, e->request_id);
+			client_print_escape(&out, e->request_id, strlen(e->request_id), PRINT_NL_C);
 			buf_addc(&out, ')');
 		}
 	}

@@ -27,6 +27,7 @@
  */
 #include "json.h"
 #include "pbfield.h"
+#include "utf8.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -169,52 +170,6 @@ field_lookup(const ProtobufCMessageDescriptor *desc, const char *key, size_t kle
 		if (camel_equal(desc->fields[i].name, key, klen))
 			return &desc->fields[i];
 	return NULL;
-}
-
-/*
- * Decodes the UTF-8 sequence at s (avail bytes, avail > 0) per RFC 3629.
- * Returns its length and sets *cp, or minus the length of the maximal invalid
- * subpart (at least 1) that a replacement character stands for.
- */
-static int
-utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	unsigned lo = 0x80, hi = 0xbf, n;
-	uint32_t v;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return -1;
-	if (s[0] < 0xe0) {
-		n = 2;
-		v = s[0] & 0x1f;
-	} else if (s[0] < 0xf0) {
-		n = 3;
-		v = s[0] & 0x0f;
-		if (s[0] == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (s[0] == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else {
-		n = 4;
-		v = s[0] & 0x07;
-		if (s[0] == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (s[0] == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-	}
-	for (unsigned i = 1; i < n; i++) {
-		if (i >= avail || s[i] < lo || s[i] > hi)
-			return -(int)i;
-		v = v << 6 | (s[i] & 0x3f);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	*cp = v;
-	return (int)n;
 }
 
 /* Writes cp as UTF-8 to out (when not NULL); returns the number of bytes. */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "validate.h"
 #include "pbfield.h"
+#include "utf8.h"
 
 #define ECHO_BYTES 40			 /* client text quoted in a message, at most */
 #define ECHO_BUF   (ECHO_BYTES * 4 + 16) /* escaped: up to 4 bytes each, "..." */
@@ -169,53 +170,6 @@ prefix_ci(const char *s, const char *p)
 	return 1;
 }
 
-/*
- * Decodes the UTF-8 sequence at s into *cp. Returns its length (1-4), or 0
- * when it is not well-formed (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF, no truncated sequence; the terminating NUL ends a
- * truncated sequence, so nothing past it is read).
- */
-static size_t
-utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c < 0xc2) /* a continuation byte, or C0/C1: overlong */
-		return 0;
-	if (c < 0xe0) {
-		if ((s[1] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if (c < 0xf0) {
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong below U+0800 */
-		else if (c == 0xed)
-			hi = 0x9f; /* U+D800-U+DFFF: surrogates */
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) | (s[2] & 0x3f);
-		return 3;
-	}
-	if (c < 0xf5) {
-		if (c == 0xf0)
-			lo = 0x90; /* overlong below U+10000 */
-		else if (c == 0xf4)
-			hi = 0x8f; /* above U+10FFFF */
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		*cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-		      ((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		return 4;
-	}
-	return 0;
-}
-
 /* C0 (but tab, CR and LF where multiline), DEL and C1. */
 static int
 is_control(uint32_t cp, int multiline)
@@ -244,7 +198,8 @@ text_scan(const char *s, int multiline, size_t max_chars, struct text_fault *tf)
 	memset(tf, 0, sizeof(*tf));
 	while (p[i] != '\0') {
 		uint32_t cp = 0;
-		size_t len = utf8_decode(p + i, &cp);
+		int dec = utf8_decode(p + i, SIZE_MAX, &cp);
+		size_t len = dec > 0 ? (size_t)dec : 0;
 
 		if (len == 0 || is_control(cp, multiline)) {
 			tf->code = VALIDATE_INVALID_TEXT;
