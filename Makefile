@@ -63,7 +63,7 @@ UNIT_BIN   := $(BUILD)/unit_tests
 INTEG_BIN  := $(BUILD)/integration_tests
 
 .PHONY: all run test check unit integration clean distclean format format-check deps \
-        valgrind bench
+        valgrind bench fuzz
 all: $(VACANCYD) $(VACANCY)
 
 $(BUILD)/proto/vacancy.pb-c.c $(BUILD)/proto/vacancy.pb-c.h: proto/vacancy.proto
@@ -123,6 +123,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/sync.sh $(BUILD) $(BENCH_RECORDS)
 	@tests/bench/overview.sh $(BUILD) $(BENCH_OVERVIEW_RECORDS)
+
+# libFuzzer targets for every parser (clang), FUZZ_SECONDS each (default 60).
+fuzz: $(BUILD)/proto/vacancy.pb-c.c
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 FORMAT_SRCS = $(wildcard daemon/*.[ch] clients/*.[ch] tests/*/*.[ch])
 format:
