@@ -25,7 +25,7 @@ CC=${FUZZ_CC:-clang}
 OUT=build/fuzz
 PROTO=build/default/proto
 if ! command -v "$CC" >/dev/null; then
-	echo "fuzz: $CC not found (libFuzzer needs clang)" >&2
+	echo "fuzz: $CC not found (libFuzzer needs clang: apt-get install clang)" >&2
 	exit 2
 fi
 if [ ! -f $PROTO/vacancy.pb-c.c ]; then
