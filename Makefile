@@ -36,7 +36,7 @@ CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
-              daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/tokencli.c \
+              daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/tokencli.c \
               daemon/main.c
 CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c clients/sync.c clients/csv.c \
               clients/openimmo.c clients/report.c

@@ -14,6 +14,7 @@ void records_get(struct req *r);	/* GET /v1/records/{id} (records.c) */
 void history_get(struct req *r);	/* GET /v1/records/{id}/history (history.c) */
 void overview_get(struct req *r);	/* GET /v1/overview (overview.c) */
 void municipalities_get(struct req *r); /* GET /v1/municipalities (overview.c) */
+void changes_get(struct req *r);	/* GET /v1/changes (changes.c) */
 void sync_post(struct req *r);		/* POST /v1/sync (sync.c) */
 
 #endif

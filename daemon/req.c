@@ -37,6 +37,7 @@ static const struct req_endpoint req_endpoints[] = {
     {ROUTE_SYNC, sync_post, 1u << ROLE_MUNICIPALITY, 1},
     {ROUTE_OVERVIEW, overview_get, ROLES_STAFF, 0},
     {ROUTE_MUNICIPALITIES, municipalities_get, 1u << ROLE_COUNTY, 0},
+    {ROUTE_CHANGES, changes_get, ROLES_ALL, 0},
 };
 
 static const struct req_endpoint *

@@ -23,6 +23,7 @@ static const struct route route_table[] = {
     {ROUTE_SYNC, "POST", "/v1/sync", "POST /v1/sync"},
     {ROUTE_OVERVIEW, "GET", "/v1/overview", "GET /v1/overview"},
     {ROUTE_MUNICIPALITIES, "GET", "/v1/municipalities", "GET /v1/municipalities"},
+    {ROUTE_CHANGES, "GET", "/v1/changes", "GET /v1/changes"},
 };
 
 #define ROUTE_N (sizeof(route_table) / sizeof(route_table[0]))

@@ -15,6 +15,7 @@ enum route_id {
 	ROUTE_SYNC,
 	ROUTE_OVERVIEW,
 	ROUTE_MUNICIPALITIES,
+	ROUTE_CHANGES,
 	ROUTE_COUNT /* number of routes; also "no route" */
 };
 

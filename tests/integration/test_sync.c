@@ -890,6 +890,139 @@ test_unknown_owner_not_published(void)
 	free(id);
 }
 
+/* One mirrored record: the last change seen for it. */
+struct mirror {
+	char id[40];
+	int live;
+	uint8_t *packed; /* the record's protobuf form when live */
+	size_t len;
+};
+
+/* Replays the whole feed in pages of `limit` into m (at most max entries);
+ * returns the number of records seen, or -1. */
+static int
+mirror_replay(struct mirror *m, int max, int limit, long *changes_seen)
+{
+	char cursor[32] = "0", path[128];
+	int n = 0;
+
+	*changes_seen = 0;
+	for (int page = 0; page < 1000; page++) {
+		struct http_resp r;
+		Vacancy__V1__ChangeBatch *b;
+		size_t got;
+
+		snprintf(path, sizeof(path), "/v1/changes?after=%s&limit=%d", cursor, limit);
+		harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, NULL, &r);
+		if (r.status != 200) {
+			harness_resp_free(&r);
+			return -1;
+		}
+		b = vacancy__v1__change_batch__unpack(NULL, r.len, (const uint8_t *)r.body);
+		CU_ASSERT_FALSE(memmem(r.body, r.len, "Owner of", 8) !=
+				NULL); /* never personal data */
+		harness_resp_free(&r);
+		if (b == NULL)
+			return -1;
+		got = b->n_changes;
+		for (size_t i = 0; i < got; i++) {
+			Vacancy__V1__Change *c = b->changes[i];
+			int k;
+
+			for (k = 0; k < n && strcmp(m[k].id, c->record_id) != 0; k++)
+				;
+			if (k == n) {
+				if (n == max)
+					break;
+				snprintf(m[n++].id, sizeof(m[0].id), "%s", c->record_id);
+			}
+			free(m[k].packed);
+			m[k].packed = NULL;
+			m[k].live = c->kind == VACANCY__V1__CHANGE_KIND__VALUE__UPSERT;
+			if (m[k].live && c->record) {
+				m[k].len = protobuf_c_message_get_packed_size(&c->record->base);
+				m[k].packed = malloc(m[k].len);
+				protobuf_c_message_pack(&c->record->base, m[k].packed);
+			}
+			(*changes_seen)++;
+		}
+		CU_ASSERT_PTR_NOT_NULL(b->next_cursor);
+		snprintf(cursor, sizeof(cursor), "%s", b->next_cursor ? b->next_cursor : "0");
+		vacancy__v1__change_batch__free_unpacked(b, NULL);
+		if (got < (size_t)limit)
+			break;
+	}
+	return n;
+}
+
+/* A mirror that replays the feed from the start holds exactly the published
+ * records, each as GET /v1/records/{id} shows it now; never-visible records
+ * are never mentioned; paging loses and repeats nothing. */
+static void
+test_feed_mirror(void)
+{
+	static struct mirror m[512], m2[512];
+	struct rec hidden;
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+	long seen, seen2, published;
+	int n, n2, live = 0;
+	char *hid;
+
+	/* a record investors never see */
+	rec_init(&hidden, "HIDDEN-1", 1, "nie sichtbar");
+	hidden.r.publication = VACANCY__V1__PUBLICATION__VALUE__INTERNAL;
+	xfer_init(&t, "feed-hidden", 0);
+	xfer_upsert(&t, &hidden);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	hid = harness_sql_value(
+	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'HIDDEN-1'");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hid);
+
+	n = mirror_replay(m, 512, 7, &seen);
+	CU_ASSERT_FATAL(n > 0);
+	published = count("SELECT count(*) FROM investor.published_record");
+	for (int k = 0; k < n; k++) {
+		char sql[160], path[96];
+
+		CU_ASSERT_STRING_NOT_EQUAL(m[k].id, hid);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM investor.published_record WHERE record_id = '%.36s'",
+			 m[k].id);
+		CU_ASSERT_EQUAL(count(sql), m[k].live);
+		if (!m[k].live)
+			continue;
+		live++;
+		snprintf(path, sizeof(path), "/v1/records/%.36s", m[k].id);
+		harness_http(&dmn, "GET", path, tok_investor, NULL, NULL, NULL, 0, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 200);
+		CU_ASSERT(r.len == m[k].len && m[k].packed &&
+			  memcmp(r.body, m[k].packed, r.len) == 0);
+		harness_resp_free(&r);
+	}
+	CU_ASSERT_EQUAL(live, published);
+	/* one page or many: the same changes */
+	n2 = mirror_replay(m2, 512, 500, &seen2);
+	CU_ASSERT_EQUAL(n2, n);
+	CU_ASSERT_EQUAL(seen2, seen);
+	CU_ASSERT_EQUAL(seen, count("SELECT count(*) FROM investor.changes"));
+	for (int k = 0; k < 512; k++) {
+		free(m[k].packed);
+		free(m2[k].packed);
+	}
+	/* the end of the feed answers an empty batch that keeps the cursor */
+	harness_http(&dmn, "GET", "/v1/changes?after=999999999&limit=5", tok_investor,
+		     "application/json", NULL, NULL, 0, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "\"nextCursor\":\"999999999\""));
+	harness_resp_free(&r);
+	free(hid);
+}
+
 /* Runs the client against the suite's daemon as the municipality. */
 static int
 client(const char *args, char *out, size_t outlen)
@@ -971,4 +1104,5 @@ test_sync_register(void)
 		    test_database_crash_mid_transfer);
 	CU_add_test(s, "concurrent transfers", test_concurrent_transfers);
 	CU_add_test(s, "CSV and OpenImmo give the same records", test_csv_and_openimmo_agree);
+	CU_add_test(s, "feed: a mirror equals the published records", test_feed_mirror);
 }
