@@ -48,8 +48,8 @@ CORE="daemon/buf.c daemon/log.c daemon/json.c daemon/pbfield.c daemon/codec.c $P
 CLIENT="clients/csv.c clients/openimmo.c clients/sync.c clients/http.c clients/print.c daemon/pgmap.c daemon/project.c"
 declare -A SRCS=(
 	[codec]="tests/fuzz/fuzz_codec.c daemon/validate.c $CORE"
-	[csv]="tests/fuzz/fuzz_csv.c $CLIENT $CORE"
-	[openimmo]="tests/fuzz/fuzz_openimmo.c $CLIENT $CORE"
+	[csv]="tests/fuzz/fuzz_reader.c $CLIENT $CORE"
+	[openimmo]="-DFUZZ_OPENIMMO tests/fuzz/fuzz_reader.c $CLIENT $CORE"
 )
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(codec csv openimmo)

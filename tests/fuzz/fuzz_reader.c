@@ -1,30 +1,32 @@
 /*
- * fuzz_openimmo: libFuzzer target for openimmo_read() of clients/openimmo.c.
+ * fuzz_reader: libFuzzer target for the sync client's file readers:
+ * csv_read() of clients/csv.c, or with -DFUZZ_OPENIMMO openimmo_read() of
+ * clients/openimmo.c (run.sh builds it both ways).
  *
- * The input is the OpenImmo XML document. Whatever the reader accepts or
- * refuses, it must not crash or leak; the changes it keeps must pack (every
- * string and sub-message in place) to the size protobuf-c computed, and the
- * batch must survive sync_batch_finish and free cleanly. A failed read must
- * say why.
- *
- * Built and run by tests/fuzz/run.sh:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
- *       -Idaemon -Iclients -Ibuild/default/proto tests/fuzz/fuzz_openimmo.c \
- *       clients/csv.c clients/openimmo.c clients/sync.c clients/http.c \
- *       clients/print.c daemon/codec.c daemon/json.c daemon/pgmap.c \
- *       daemon/project.c daemon/pbfield.c daemon/buf.c daemon/log.c \
- *       daemon/utf8.c build/default/proto/vacancy.pb-c.c \
- *       $(pkg-config --cflags --libs libprotobuf-c libxml-2.0 libcurl openssl) -lm
+ * The input is the file. Whatever the reader accepts or refuses, it must not
+ * crash or leak; the changes it keeps must pack (every string and
+ * sub-message in place) to the size protobuf-c computed, and the batch must
+ * survive sync_batch_finish and free cleanly. A failed read must say why.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "csv.h"
 #include "openimmo.h"
 #include "log.h"
 #include "sync.h"
 #include "vacancy.pb-c.h"
+
+#ifdef FUZZ_OPENIMMO
+#define FUZZ_MAX_FILE OPENIMMO_MAX_FILE
+#define FUZZ_FORMAT   SYNC_FORMAT_OPENIMMO
+#define FUZZ_READ     openimmo_read
+#else
+#define FUZZ_MAX_FILE CSV_MAX_FILE
+#define FUZZ_FORMAT   SYNC_FORMAT_CSV
+#define FUZZ_READ     csv_read
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -63,11 +65,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sync_problems probs;
 	int rc;
 
-	if (size > OPENIMMO_MAX_FILE)
+	if (size > FUZZ_MAX_FILE)
 		return 0;
-	sync_batch_init(&batch, SYNC_FORMAT_OPENIMMO);
+	sync_batch_init(&batch, FUZZ_FORMAT);
 	sync_problems_init(&probs, SYNC_MAX_PROBLEMS);
-	rc = openimmo_read((const char *)data, size, &batch, &probs);
+	rc = FUZZ_READ((const char *)data, size, &batch, &probs);
 	if (rc == -1 && probs.errors == 0)
 		abort(); /* a refusal must name an error */
 	check_batch(&batch);
