@@ -781,6 +781,29 @@ test_concurrent_transfers(void)
 			1);
 }
 
+/* Sends a as the only change of a new transfer, expects it created, and
+ * returns its record_id (malloc'd). */
+static char *
+create_one(struct rec *a, const char *transfer_id)
+{
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+	char sql[256];
+
+	xfer_init(&t, transfer_id, 0);
+	xfer_upsert(&t, a);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT(s != NULL && s->created == 1);
+	if (s)
+		vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	snprintf(sql, sizeof(sql),
+		 "SELECT record_id FROM registry.record_internal WHERE external_id = '%.64s'",
+		 a->ext);
+	return harness_sql_value(sql);
+}
+
 /* Cadastral coordinates (ETRS89/UTM 33N) without a WGS84 location: the
  * registry converts them with PostGIS and keeps the originals. */
 static void
@@ -789,7 +812,6 @@ test_source_coordinates(void)
 	struct rec a;
 	struct xfer t;
 	struct http_resp r;
-	Vacancy__V1__SyncResponse *s;
 	Vacancy__V1__Record *got;
 	char path[128], *id;
 
@@ -799,15 +821,7 @@ test_source_coordinates(void)
 	a.r.source_x = 357000.5; /* Annaberg-Buchholz in zone 33 */
 	a.r.source_y = 5606000.25;
 	a.r.source_crs = 25833;
-	xfer_init(&t, "utm-1", 0);
-	xfer_upsert(&t, &a);
-	s = post(&t, tok_muni, &r);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL(s->created, 1);
-	vacancy__v1__sync_response__free_unpacked(s, NULL);
-	harness_resp_free(&r);
-	id = harness_sql_value(
-	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'UTM-1'");
+	id = create_one(&a, "utm-1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
 	snprintf(path, sizeof(path), "/v1/records/%s", id);
 	harness_http(&dmn, "GET", path, tok_muni, NULL, NULL, NULL, 0, NULL, &r);
@@ -855,15 +869,7 @@ test_unknown_owner_not_published(void)
 	rec_init(&a, "OWN-1", 1, "Eigentümer unbekannt");
 	a.r.owner_consent = VACANCY__V1__OWNER_CONSENT__VALUE__UNKNOWN;
 	a.r.has_owner_category = 0;
-	xfer_init(&t, "owner-1", 0);
-	xfer_upsert(&t, &a);
-	s = post(&t, tok_muni, &r);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	CU_ASSERT_EQUAL(s->created, 1);
-	vacancy__v1__sync_response__free_unpacked(s, NULL);
-	harness_resp_free(&r);
-	id = harness_sql_value(
-	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'OWN-1'");
+	id = create_one(&a, "owner-1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
 	CU_ASSERT_EQUAL(
 	    count("SELECT count(*) FROM registry.record r JOIN registry.record_internal i USING "
@@ -963,9 +969,7 @@ test_feed_mirror(void)
 {
 	static struct mirror m[512], m2[512];
 	struct rec hidden;
-	struct xfer t;
 	struct http_resp r;
-	Vacancy__V1__SyncResponse *s;
 	long seen, seen2, published;
 	int n, n2, live = 0;
 	char *hid;
@@ -973,14 +977,7 @@ test_feed_mirror(void)
 	/* a record investors never see */
 	rec_init(&hidden, "HIDDEN-1", 1, "nie sichtbar");
 	hidden.r.publication = VACANCY__V1__PUBLICATION__VALUE__INTERNAL;
-	xfer_init(&t, "feed-hidden", 0);
-	xfer_upsert(&t, &hidden);
-	s = post(&t, tok_muni, &r);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	vacancy__v1__sync_response__free_unpacked(s, NULL);
-	harness_resp_free(&r);
-	hid = harness_sql_value(
-	    "SELECT record_id FROM registry.record_internal WHERE external_id = 'HIDDEN-1'");
+	hid = create_one(&hidden, "feed-hidden");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(hid);
 
 	n = mirror_replay(m, 512, 7, &seen);
