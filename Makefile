@@ -33,22 +33,28 @@ PROTO_O    := $(BUILD)/proto/vacancy.pb-c.o
 # Pure modules: no sockets, no database. Linked into daemon, client and unit tests.
 CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
-              daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c
+              daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c \
+              daemon/searchq.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
-              daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/tokencli.c \
+              daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/search.c daemon/export.c \
+              daemon/tokencli.c \
               daemon/main.c
 CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c clients/sync.c clients/csv.c \
-              clients/openimmo.c clients/report.c
+              clients/openimmo.c clients/report.c clients/search.c clients/feed.c
 UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_json.c \
               tests/unit/test_route.c tests/unit/test_project.c tests/unit/test_codec.c \
               tests/unit/test_pgmap.c tests/unit/test_token.c \
               tests/unit/test_client_print.c tests/unit/test_validate.c tests/unit/test_csv.c \
-              tests/unit/test_openimmo.c tests/unit/test_report.c
+              tests/unit/test_openimmo.c tests/unit/test_report.c tests/unit/test_searchq.c \
+              tests/unit/test_client_search.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c \
-              tests/integration/test_overview.c
+              tests/integration/test_overview.c tests/integration/test_search.c \
+              tests/integration/test_search_random.c tests/integration/test_privacy.c \
+              tests/integration/test_clients.c tests/integration/test_mirror.c \
+              tests/integration/gen_records.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)
@@ -89,7 +95,7 @@ $(VACANCY): $(CORE_OBJS) $(CLIENT_OBJS)
 
 $(UNIT_BIN): $(CORE_OBJS) $(UNIT_OBJS) $(BUILD)/clients/print.o $(BUILD)/clients/sync.o \
             $(BUILD)/clients/csv.o $(BUILD)/clients/openimmo.o $(BUILD)/clients/http.o \
-            $(BUILD)/clients/report.o
+            $(BUILD)/clients/report.o $(BUILD)/clients/search.o $(BUILD)/clients/feed.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_D) $(shell pkg-config --libs cunit libcurl libxml-2.0)
 
 $(INTEG_BIN): $(CORE_OBJS) $(INTEG_OBJS) $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))

@@ -38,6 +38,10 @@ struct config {
 	int request_timeout_ms;
 	int idle_timeout_s;
 	int max_page_size;
+	int max_search_radius_m;
+	int max_export_records;
+	int page_token_ttl_s;
+	char *page_token_key_file;
 	/* behaviour */
 	int auth_cache_ttl_ms;
 	int stale_after_days;

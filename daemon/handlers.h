@@ -16,5 +16,8 @@ void overview_get(struct req *r);	/* GET /v1/overview (overview.c) */
 void municipalities_get(struct req *r); /* GET /v1/municipalities (overview.c) */
 void changes_get(struct req *r);	/* GET /v1/changes (changes.c) */
 void sync_post(struct req *r);		/* POST /v1/sync (sync.c) */
+void search_get(struct req *r);		/* GET /v1/records?... (search.c) */
+void search_post(struct req *r);	/* POST /v1/search (search.c) */
+void export_get(struct req *r);		/* GET /v1/export.geojson (export.c) */
 
 #endif

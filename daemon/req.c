@@ -38,6 +38,9 @@ static const struct req_endpoint req_endpoints[] = {
     {ROUTE_OVERVIEW, overview_get, ROLES_STAFF, 0},
     {ROUTE_MUNICIPALITIES, municipalities_get, 1u << ROLE_COUNTY, 0},
     {ROUTE_CHANGES, changes_get, ROLES_ALL, 0},
+    {ROUTE_SEARCH_GET, search_get, ROLES_ALL, 0},
+    {ROUTE_SEARCH_POST, search_post, ROLES_ALL, 0},
+    {ROUTE_EXPORT, export_get, ROLES_ALL, 0},
 };
 
 static const struct req_endpoint *
@@ -49,7 +52,7 @@ req_endpoint(enum route_id id)
 	return NULL;
 }
 
-static const char *const req_state_names[] = {"routing", "auth", "handler", "done"};
+static const char *const req_state_names[] = {"routing", "auth", "handler", "streaming", "done"};
 
 /* The one place a request changes state. */
 static void
@@ -69,6 +72,8 @@ req_elapsed(const struct req *r)
 	       (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
 }
 
+static void req_free(struct req *r);
+
 /* Called by evhttp when the client's connection closes before our reply. */
 static void
 req_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
@@ -77,6 +82,13 @@ req_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	log_debug("req %s: client went away", r->id);
+	if (r->state == REQ_STREAMING) {
+		/* evhttp has detached the request; ending it frees it */
+		metrics_observe(r->srv->metrics, r->route.id, 499, req_elapsed(r));
+		evhttp_send_reply_end(r->evreq);
+		req_free(r);
+		return;
+	}
 	/* The evhttp_request survives without its connection until we answer;
 	 * answering now frees it and cancels the query. */
 	req_error(r, 499, "CANCELLED", "client closed the connection");
@@ -115,6 +127,13 @@ req_reply(struct req *r, int status, const char *content_type, struct buf *body)
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->evreq);
 	struct evbuffer *eb = NULL;
 
+	if (r->state == REQ_STREAMING) {
+		/* the status line is out: an error can only cut the stream */
+		if (body)
+			buf_free(body);
+		req_stream_abort(r, "an error after the stream began");
+		return;
+	}
 	if (r->state == REQ_DONE) {
 		/* a programming error: two replies for one request */
 		log_warnx("req %s: second reply (%d) ignored", r->id, status);
@@ -168,6 +187,88 @@ req_reply(struct req *r, int status, const char *content_type, struct buf *body)
 	evhttp_send_reply(r->evreq, status, NULL, eb);
 	if (eb != NULL)
 		evbuffer_free(eb);
+	req_free(r);
+}
+
+void
+req_stream_start(struct req *r, const char *content_type)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->evreq);
+
+	req_set_state(r, REQ_STREAMING);
+	/* a stream may outlast request_timeout_ms; idle_timeout_s still
+	 * bounds a client that stops reading */
+	if (r->deadline != NULL)
+		evtimer_del(r->deadline);
+	evhttp_add_header(out, "Content-Type", content_type);
+	evhttp_add_header(out, "X-Request-Id", r->id);
+	evhttp_add_header(out, "Cache-Control", r->personal ? "no-store" : "private, no-cache");
+	if (r->srv->state == SERVER_DRAINING)
+		evhttp_add_header(out, "Connection", "close");
+	evhttp_send_reply_start(r->evreq, 200, NULL);
+}
+
+/* evhttp's "written out" callback of a chunk. */
+static void
+req_stream_drained_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct req *r = arg;
+	void (*cb)(struct req *) = r->stream_drained;
+
+	(void)evcon;
+	r->stream_drained = NULL;
+	if (cb != NULL)
+		cb(r);
+}
+
+int
+req_stream_chunk(struct req *r, struct buf *chunk, void (*drained)(struct req *r))
+{
+	struct evbuffer *eb;
+
+	if ((eb = evbuffer_new()) == NULL || buf_failed(chunk) ||
+	    evbuffer_add(eb, chunk->data, chunk->len) == -1) {
+		if (eb != NULL)
+			evbuffer_free(eb);
+		req_stream_abort(r, "out of memory");
+		return -1;
+	}
+	buf_reset(chunk);
+	r->stream_drained = drained;
+	evhttp_send_reply_chunk_with_cb(r->evreq, eb, drained ? req_stream_drained_cb : NULL, r);
+	evbuffer_free(eb);
+	return 0;
+}
+
+void
+req_stream_end(struct req *r)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->evreq);
+
+	req_set_state(r, REQ_DONE);
+	if (evcon != NULL)
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+	metrics_observe(r->srv->metrics, r->route.id, 200, req_elapsed(r));
+	evhttp_send_reply_end(r->evreq);
+	req_free(r);
+}
+
+void
+req_stream_abort(struct req *r, const char *why)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->evreq);
+
+	log_warnx("req %s: stream aborted: %s", r->id, why);
+	req_set_state(r, REQ_DONE);
+	metrics_observe(r->srv->metrics, r->route.id, 500, req_elapsed(r));
+	if (evcon != NULL) {
+		/* no last chunk: the client sees an incomplete body, not a
+		 * short one that looks whole */
+		evhttp_connection_set_closecb(evcon, NULL, NULL);
+		evhttp_connection_free(evcon);
+	} else {
+		evhttp_send_reply_end(r->evreq);
+	}
 	req_free(r);
 }
 

@@ -35,7 +35,7 @@ struct principal {
 	char name[128];
 };
 
-enum req_state { REQ_ROUTING, REQ_AUTH, REQ_HANDLER, REQ_DONE };
+enum req_state { REQ_ROUTING, REQ_AUTH, REQ_HANDLER, REQ_STREAMING, REQ_DONE };
 
 struct req {
 	struct server *srv;
@@ -58,6 +58,7 @@ struct req {
 	/* a handler's own state; ctx_free(ctx) runs when the req is freed */
 	void *ctx;
 	void (*ctx_free)(void *ctx);
+	void (*stream_drained)(struct req *r); /* streaming: after a chunk is written */
 };
 
 typedef void (*req_db_cb)(struct req *r, enum db_status st, const PGresult *res,
@@ -71,6 +72,20 @@ void req_dispatch(struct evhttp_request *evreq, void *arg);
  * freed: the caller must not touch r afterwards.
  */
 void req_reply(struct req *r, int status, const char *content_type, struct buf *body);
+/*
+ * A streamed 200 reply (chunked): start sends the headers; each chunk's
+ * bytes are taken (chunk is emptied) and drained(r), if given, runs once
+ * they are written to the socket, which paces the producer; end sends the
+ * last chunk and frees r. abort closes the connection without the last
+ * chunk (the client can tell the body is incomplete) and frees r. When the
+ * client goes away mid-stream, r is freed for you and drained never runs.
+ * chunk returns -1 when it had to abort (r is gone).
+ */
+void req_stream_start(struct req *r, const char *content_type);
+int req_stream_chunk(struct req *r, struct buf *chunk, void (*drained)(struct req *r));
+void req_stream_end(struct req *r);
+void req_stream_abort(struct req *r, const char *why);
+
 /* Encodes msg in the negotiated format and replies (frees r). */
 void req_reply_msg(struct req *r, int status, const ProtobufCMessage *msg);
 /* Replies with an Error message (frees r). code is api.md's machine code. */

@@ -24,6 +24,9 @@ static const struct route route_table[] = {
     {ROUTE_OVERVIEW, "GET", "/v1/overview", "GET /v1/overview"},
     {ROUTE_MUNICIPALITIES, "GET", "/v1/municipalities", "GET /v1/municipalities"},
     {ROUTE_CHANGES, "GET", "/v1/changes", "GET /v1/changes"},
+    {ROUTE_SEARCH_GET, "GET", "/v1/records", "GET /v1/records"},
+    {ROUTE_SEARCH_POST, "POST", "/v1/search", "POST /v1/search"},
+    {ROUTE_EXPORT, "GET", "/v1/export.geojson", "GET /v1/export.geojson"},
 };
 
 #define ROUTE_N (sizeof(route_table) / sizeof(route_table[0]))

@@ -16,6 +16,9 @@ enum route_id {
 	ROUTE_OVERVIEW,
 	ROUTE_MUNICIPALITIES,
 	ROUTE_CHANGES,
+	ROUTE_SEARCH_GET,
+	ROUTE_SEARCH_POST,
+	ROUTE_EXPORT,
 	ROUTE_COUNT /* number of routes; also "no route" */
 };
 

@@ -31,6 +31,8 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "auth.h"
 #include "log.h"
@@ -279,9 +281,45 @@ server_request_done(struct server *srv)
 		server_drain_check(srv);
 }
 
+int
+server_page_key(const struct config *cfg, unsigned char out[32], char *err, size_t errlen)
+{
+	unsigned char data[4096];
+	unsigned int len = 0;
+	size_t n;
+	FILE *f;
+
+	if (cfg->page_token_key_file[0] == '\0') {
+		if (RAND_bytes(out, 32) != 1) {
+			snprintf(err, errlen, "no random bytes for the page token key");
+			return -1;
+		}
+		return 0;
+	}
+	if ((f = fopen(cfg->page_token_key_file, "rb")) == NULL) {
+		snprintf(err, errlen, "page_token_key_file %s: %s", cfg->page_token_key_file,
+			 strerror(errno));
+		return -1;
+	}
+	n = fread(data, 1, sizeof(data), f);
+	fclose(f);
+	if (n < 32) {
+		snprintf(err, errlen, "page_token_key_file %s: needs at least 32 bytes",
+			 cfg->page_token_key_file);
+		return -1;
+	}
+	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "page_token_key_file: SHA-256 failed");
+		return -1;
+	}
+	OPENSSL_cleanse(data, sizeof(data));
+	return 0;
+}
+
 void
 server_reload(struct server *srv)
 {
+	unsigned char key[32];
 	struct config *ncfg;
 	enum log_level level;
 	SSL_CTX *nctx = NULL;
@@ -309,6 +347,15 @@ server_reload(struct server *srv)
 		goto fail;
 	if (ncfg->tls && (nctx = server_tls_context(ncfg, err, sizeof(err))) == NULL)
 		goto fail;
+	if (strcmp(ncfg->page_token_key_file, srv->cfg->page_token_key_file) != 0 ||
+	    ncfg->page_token_key_file[0] != '\0') {
+		if (server_page_key(ncfg, key, err, sizeof(err)) == -1) {
+			SSL_CTX_free(nctx);
+			goto fail;
+		}
+		memcpy(srv->page_key, key, sizeof(key));
+		OPENSSL_cleanse(key, sizeof(key));
+	}
 	if (strcmp(ncfg->listen_addr, srv->cfg->listen_addr) ||
 	    ncfg->listen_port != srv->cfg->listen_port || ncfg->tls != srv->cfg->tls ||
 	    strcmp(ncfg->db_staff_conninfo, srv->cfg->db_staff_conninfo) ||
@@ -427,6 +474,11 @@ server_new(struct event_base *base, struct config *cfg, const char *config_path)
 		server_ssl_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, server_ssl_free_cb);
 	if (cfg->tls && (srv->ssl_ctx = server_tls_context(cfg, err, sizeof(err))) == NULL)
 		goto fail;
+	if (server_page_key(cfg, srv->page_key, err, sizeof(err)) == -1)
+		goto fail;
+	if (cfg->page_token_key_file[0] == '\0')
+		log_info("server: page tokens are signed with a key of this process only; set "
+			 "page_token_key_file when several daemons serve one registry");
 	opts = server_pool_opts(cfg, "staff");
 	if ((srv->staff = db_pool_new(base, cfg->db_staff_conninfo, &opts)) == NULL)
 		goto fail_msg;

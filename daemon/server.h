@@ -44,6 +44,7 @@ struct server {
 	struct db_pool *investor; /* investor requests: sees the public view only */
 	struct auth_cache *auth;
 	struct metrics *metrics;
+	unsigned char page_key[32]; /* signs search page tokens */
 
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	int lingering; /* drained of requests, waiting for connections */
@@ -59,6 +60,13 @@ void server_free(struct server *srv);
  * NULL with a reason in err. Used at start, on SIGHUP and by `vacancyd -n`.
  */
 SSL_CTX *server_tls_context(const struct config *cfg, char *err, size_t errlen);
+
+/*
+ * The key that signs page tokens: SHA-256 of page_token_key_file (at least
+ * 32 bytes), or random when none is configured. 0, or -1 with err.
+ */
+int server_page_key(const struct config *cfg, unsigned char out[32], char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* Starts draining: no new connections, exit when in-flight requests are done. */
 void server_drain(struct server *srv, const char *why);

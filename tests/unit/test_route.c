@@ -51,6 +51,14 @@ test_every_route(void)
 	CU_ASSERT_STRING_EQUAL(m.param, UUID);
 
 	/* the parameter is any 1..63 characters of [A-Za-z0-9._-]; the handler checks it */
+	CU_ASSERT_EQUAL(route_match("GET", "/v1/records", &m), ROUTE_FOUND);
+	CU_ASSERT_EQUAL(m.id, ROUTE_SEARCH_GET);
+	CU_ASSERT_EQUAL(route_match("POST", "/v1/search", &m), ROUTE_FOUND);
+	CU_ASSERT_EQUAL(m.id, ROUTE_SEARCH_POST);
+	CU_ASSERT_EQUAL(route_match("GET", "/v1/search", &m), ROUTE_BAD_METHOD);
+	CU_ASSERT_EQUAL(route_match("GET", "/v1/export.geojson", &m), ROUTE_FOUND);
+	CU_ASSERT_EQUAL(m.id, ROUTE_EXPORT);
+	CU_ASSERT_EQUAL(route_match("POST", "/v1/records", &m), ROUTE_BAD_METHOD);
 	CU_ASSERT_EQUAL(route_match("GET", "/v1/records/x", &m), ROUTE_FOUND);
 	CU_ASSERT_STRING_EQUAL(m.param, "x");
 	CU_ASSERT_EQUAL(route_match("GET", "/v1/records/Az09._-", &m), ROUTE_FOUND);
@@ -92,7 +100,9 @@ test_not_found(void)
 	expect_not_found("GET", "/v1/records/" UUID "/");
 	expect_not_found("GET", "/v1/records/" UUID "/extra");
 	expect_not_found("GET", "/v1/records/");
-	expect_not_found("GET", "/v1/records");
+	expect_not_found("GET", "/v1/records/");
+	expect_not_found("GET", "/v1/search/");
+	expect_not_found("GET", "/v1/export.json");
 	expect_not_found("GET", "/v1/records//" UUID);
 	/* forbidden characters in the parameter */
 	expect_not_found("GET", "/v1/records/ab%2Fcd");

@@ -17,6 +17,8 @@ void test_validate_register(void);
 void test_csv_register(void);
 void test_openimmo_register(void);
 void test_report_register(void);
+void test_searchq_register(void);
+void test_client_search_register(void);
 
 int
 main(void)
@@ -37,6 +39,8 @@ main(void)
 	test_csv_register();
 	test_openimmo_register();
 	test_report_register();
+	test_searchq_register();
+	test_client_search_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */

@@ -1,0 +1,2 @@
+/* clients/feed.c: being written (issue 4). */
+

@@ -1,0 +1,2 @@
+/* clients/search.c: being written (issue 4). */
+

@@ -1,0 +1,2 @@
+/* tests/integration/gen_records.c: being written (issue 4). */
+
