@@ -38,7 +38,7 @@ CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/search.c daemon/export.c \
-              daemon/tokencli.c \
+              daemon/tokencli.c daemon/explaincli.c \
               daemon/main.c
 CLIENT_SRCS := clients/vacancy.c clients/http.c clients/print.c clients/sync.c clients/csv.c \
               clients/openimmo.c clients/report.c clients/search.c clients/feed.c

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "explaincli.h"
 #include "tokencli.h"
 
 #define VACANCYD_VERSION "0.1.0"
@@ -23,6 +24,8 @@ main_usage(FILE *out)
 {
 	fprintf(out, "usage: vacancyd [-d] [-f FILE] [-o NAME=VALUE]... [-n]\n"
 		     "       vacancyd [-f FILE] [-o NAME=VALUE]... token create|revoke|list ...\n"
+		     "       vacancyd [-f FILE] explain [-r ROLE] [-l ASOF] QUERY\n"
+		     "                              print a search's SQL for psql\n"
 		     "       vacancyd -p            print every setting with its default\n"
 		     "  -f FILE  configuration file (name = value lines)\n"
 		     "  -o N=V   override one setting after the file\n"
@@ -111,6 +114,12 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc > 0 && strcmp(argv[0], "token") == 0) {
 		rc = tokencli_main(cfg, argc - 1, argv + 1);
+		config_free(cfg);
+		free(cfg);
+		return rc;
+	}
+	if (argc > 0 && strcmp(argv[0], "explain") == 0) {
+		rc = explaincli_main(cfg, argc, argv);
 		config_free(cfg);
 		free(cfg);
 		return rc;
