@@ -121,8 +121,12 @@ export_page_cb(struct req *r, enum db_status st, const PGresult *res, const char
 		req_stream_abort(r, "the page's position could not be read");
 		return;
 	}
-	/* the next page is read once this one is on its way */
-	(void)req_stream_chunk(r, &c->out, export_drained);
+	/* the next page is read once this one is on its way; a page whose
+	 * records all became invisible meanwhile has nothing to wait for */
+	if (c->out.len == 0)
+		export_page(r);
+	else
+		(void)req_stream_chunk(r, &c->out, export_drained);
 }
 
 /* Reads the next page of the walk. */

@@ -79,7 +79,8 @@ void req_reply(struct req *r, int status, const char *content_type, struct buf *
  * last chunk and frees r. abort closes the connection without the last
  * chunk (the client can tell the body is incomplete) and frees r. When the
  * client goes away mid-stream, r is freed for you and drained never runs.
- * chunk returns -1 when it had to abort (r is gone).
+ * chunk returns -1 when it had to abort (r is gone). An empty chunk is not
+ * sent, and its drained never runs.
  */
 void req_stream_start(struct req *r, const char *content_type);
 int req_stream_chunk(struct req *r, struct buf *chunk, void (*drained)(struct req *r));

@@ -567,9 +567,11 @@ t_export(void)
 
 	snprintf(file, sizeof(file), "%s/export.geojson", harness_env("VACANCY_TEST_WORK"));
 	/* investors: the published records in pages of max_page_size = 4 */
-	CU_ASSERT_EQUAL_FATAL(harness_http(&dmn, "GET", "/v1/export.geojson", tok_investor, NULL,
-					   NULL, NULL, 0, NULL, &r),
-			      0);
+	if (harness_http(&dmn, "GET", "/v1/export.geojson", tok_investor, NULL, NULL, NULL, 0,
+			 NULL, &r) == -1) {
+		fprintf(stderr, "export: curl error %d\n", r.curl_error);
+		CU_FAIL_FATAL("no answer to the export");
+	}
 	CU_ASSERT_EQUAL_FATAL(r.status, 200);
 	CU_ASSERT_STRING_EQUAL(r.content_type, "application/geo+json");
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.headers, "Transfer-Encoding: chunked"));
