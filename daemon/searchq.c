@@ -767,8 +767,10 @@ sq_param(struct searchq_params *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->n >= SEARCHQ_MAX_PARAMS)
-		return 1; /* cannot happen: a search has fewer parameters */
+	if (p->n >= SEARCHQ_MAX_PARAMS) {
+		p->overflow = 1; /* searchq_sql fails */
+		return 1;
+	}
 	va_start(ap, fmt);
 	vsnprintf(p->store[p->n], sizeof(p->store[0]), fmt, ap);
 	va_end(ap);
@@ -780,8 +782,10 @@ sq_param(struct searchq_params *p, const char *fmt, ...)
 static int
 sq_param_ref(struct searchq_params *p, const char *s)
 {
-	if (p->n >= SEARCHQ_MAX_PARAMS)
+	if (p->n >= SEARCHQ_MAX_PARAMS) {
+		p->overflow = 1;
 		return 1;
+	}
 	p->v[p->n] = s;
 	return ++p->n;
 }
@@ -845,12 +849,20 @@ sq_filters(const struct searchq *q, struct buf *b, struct searchq_params *p)
 	if (q->has_ars)
 		buf_printf(b, " AND l.ars BETWEEN $%d AND $%d", sq_param(p, "%s", q->ars_lo),
 			   sq_param(p, "%s", q->ars_hi));
-	if (q->has_bbox)
+	if (q->has_bbox) {
+		int n[4];
+
+		for (int i = 0; i < 4; i++)
+			n[i] = sq_param(p, "%.17g", q->bbox[i]);
+		/* && for the index (it compares float4 boxes, so it may let
+		 * through points a few decimetres outside), then the exact test */
 		buf_printf(b,
 			   " AND l.geom && ST_MakeEnvelope($%d::float8, $%d::float8, "
-			   "$%d::float8, $%d::float8, 4326)",
-			   sq_param(p, "%.17g", q->bbox[1]), sq_param(p, "%.17g", q->bbox[0]),
-			   sq_param(p, "%.17g", q->bbox[3]), sq_param(p, "%.17g", q->bbox[2]));
+			   "$%d::float8, $%d::float8, 4326) AND ST_Y(l.geom) BETWEEN "
+			   "$%d::float8 AND $%d::float8 AND ST_X(l.geom) BETWEEN $%d::float8 AND "
+			   "$%d::float8",
+			   n[1], n[0], n[3], n[2], n[0], n[2], n[1], n[3]);
+	}
 	if (q->has_near) {
 		/* a box around the circle for the GiST index, then the exact test */
 		double dlat = q->near_m / 110000.0 * 1.01 + 1e-6;
@@ -993,6 +1005,7 @@ static void
 sq_k(const struct searchq *q, struct buf *b, struct searchq_params *p, int n_asof)
 {
 	const char *cols = q->mode == SEARCHQ_INVESTOR ? sq_cols_investor : sq_cols_past;
+	struct buf f;
 
 	buf_adds(b, "WITH _near AS (SELECT ");
 	if (q->has_near)
@@ -1002,13 +1015,16 @@ sq_k(const struct searchq *q, struct buf *b, struct searchq_params *p, int n_aso
 			   sq_param(p, "%.17g", q->near_lon), sq_param(p, "%.17g", q->near_lat));
 	else
 		buf_adds(b, "NULL::geography AS g");
+	/* the filters' parameters are bound once and used by both sources */
+	buf_init(&f, 0);
+	sq_filters(q, &f, p);
 	buf_adds(b, "), k AS (SELECT l.* FROM (SELECT ");
 	buf_adds(b, cols);
 	if (q->mode == SEARCHQ_INVESTOR)
 		buf_adds(b, " FROM investor.published_record) l, _near WHERE ");
 	else
 		buf_adds(b, " FROM registry.record WHERE withdrawn_at IS NULL) l, _near WHERE ");
-	sq_filters(q, b, p);
+	buf_add(b, f.data, f.len);
 	if (q->has_cursor) {
 		/* records changed after the walk's position come from their past */
 		buf_printf(b,
@@ -1028,9 +1044,12 @@ sq_k(const struct searchq *q, struct buf *b, struct searchq_params *p, int n_aso
 				   "valid_from <= $%d::bigint AND valid_to > $%d::bigint) l, "
 				   "_near WHERE ",
 				   n_asof, n_asof);
-		sq_filters(q, b, p);
+		buf_add(b, f.data, f.len);
 	}
 	buf_adds(b, ")");
+	if (buf_failed(&f))
+		p->overflow = 1; /* out of memory: fail the statement */
+	buf_free(&f);
 }
 
 int
@@ -1040,7 +1059,7 @@ searchq_count_sql(const struct searchq *q, long limit, struct buf *b, struct sea
 	sq_k(q, b, p, q->has_cursor ? sq_param(p, "%lld", (long long)q->asof) : 0);
 	buf_printf(b, " SELECT count(*) AS n FROM (SELECT 1 FROM k LIMIT $%d::bigint) x",
 		   sq_param(p, "%ld", limit));
-	return buf_failed(b) ? -1 : p->n;
+	return buf_failed(b) || p->overflow ? -1 : p->n;
 }
 
 int
@@ -1103,7 +1122,7 @@ searchq_sql(const struct searchq *q, struct buf *b, struct searchq_params *p)
 		break;
 	}
 	buf_adds(b, " ORDER BY page._ord");
-	return buf_failed(b) ? -1 : p->n;
+	return buf_failed(b) || p->overflow ? -1 : p->n;
 }
 
 static int

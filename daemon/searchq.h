@@ -30,7 +30,7 @@
 #include "vacancy.pb-c.h"
 
 #define SEARCHQ_TEXT_MAX     200 /* characters of the text filter */
-#define SEARCHQ_MAX_PARAMS   32
+#define SEARCHQ_MAX_PARAMS   64
 #define SEARCHQ_KEY_LEN	     32 /* bytes of the page token key */
 #define SEARCHQ_DEFAULT_PAGE 50
 
@@ -118,6 +118,7 @@ struct searchq_params {
 	char store[SEARCHQ_MAX_PARAMS][256];
 	const char *v[SEARCHQ_MAX_PARAMS];
 	int n;
+	int overflow; /* more than SEARCHQ_MAX_PARAMS: the statement fails */
 };
 int searchq_sql(const struct searchq *q, struct buf *sql, struct searchq_params *p)
     __attribute__((warn_unused_result));

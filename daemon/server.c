@@ -59,6 +59,12 @@ server_set_state(struct server *srv, enum server_state st)
 
 static void server_drain_check(struct server *srv);
 
+/* The live server. Connections can outlive server_free(): libevent frees
+ * their bufferevents (and OpenSSL their SSL objects) as late as
+ * event_base_free(), and their free callbacks must not reach a freed
+ * server. One server per process. */
+static struct server *server_live;
+
 /* A connection is gone: count it and resume accepting if we had paused. */
 static void
 server_conn_closed(struct server *srv)
@@ -97,7 +103,7 @@ server_ssl_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long ar
 	(void)idx;
 	(void)argl;
 	(void)argp;
-	if (ptr != NULL)
+	if (ptr != NULL && ptr == server_live)
 		server_conn_closed(ptr);
 }
 
@@ -105,7 +111,8 @@ server_ssl_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long ar
 static void
 server_plain_free_cb(void *ctx)
 {
-	server_conn_closed(ctx);
+	if (ctx == server_live)
+		server_conn_closed(ctx);
 }
 
 /* Input filter of a connection that must not be served: fail at once. */
@@ -468,6 +475,7 @@ server_new(struct event_base *base, struct config *cfg, const char *config_path)
 	}
 	srv->base = base;
 	srv->cfg = cfg;
+	server_live = srv;
 	if (config_path && (srv->config_path = strdup(config_path)) == NULL)
 		goto fail_msg;
 	if (server_ssl_index == -1)
@@ -521,6 +529,8 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	if (server_live == srv)
+		server_live = NULL;
 	server_set_state(srv, SERVER_STOPPED);
 	if (srv->sig_term)
 		event_free(srv->sig_term);

@@ -567,8 +567,8 @@ t_export(void)
 
 	snprintf(file, sizeof(file), "%s/export.geojson", harness_env("VACANCY_TEST_WORK"));
 	/* investors: the published records in pages of max_page_size = 4 */
-	if (harness_http(&dmn, "GET", "/v1/export.geojson", tok_investor, NULL, NULL, NULL, 0,
-			 NULL, &r) == -1) {
+	if (harness_http(&dmn, "GET", "/v1/export.geojson", tok_investor, NULL, NULL, NULL, 0, NULL,
+			 &r) == -1) {
 		fprintf(stderr, "export: curl error %d\n", r.curl_error);
 		CU_FAIL_FATAL("no answer to the export");
 	}
@@ -621,6 +621,25 @@ t_export_client_gone(void)
 
 		CU_ASSERT_EQUAL(walk(tok_investor, "", got, sizeof(got)), 4);
 	}
+}
+
+/* A kept-alive connection still open when the daemon stops: its SSL object
+ * is freed after the server (a use-after-free once, seen by ASan). */
+static void
+t_stop_with_idle_connection(void)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct daemon d2;
+	char buf[512];
+	void *ssl;
+
+	CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&d2, NULL), 0);
+	ssl = harness_tls_open(d2.port);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ssl);
+	CU_ASSERT(SSL_write(ssl, req, (int)strlen(req)) > 0);
+	CU_ASSERT(SSL_read(ssl, buf, sizeof(buf)) > 0);
+	CU_ASSERT_EQUAL(harness_daemon_stop(&d2), 0);
+	harness_tls_close(ssl);
 }
 
 /* Every filter is served by an index: with sequential scans priced out,
@@ -722,4 +741,6 @@ test_search_register(void)
 	CU_add_test(s, "GeoJSON export: streamed, public, loadable, capped", t_export);
 	CU_add_test(s, "export: clients that go away mid-stream", t_export_client_gone);
 	CU_add_test(s, "query plans: every filter served by an index", t_plans);
+	CU_add_test(s, "stopping with an idle kept-alive TLS connection",
+		    t_stop_with_idle_connection);
 }

@@ -407,6 +407,27 @@ t_sql(void)
 	CU_ASSERT_PTR_NULL(strstr(b.data, "read_full"));
 	buf_free(&b);
 
+	/* every filter at once on a later staff page: each value bound once */
+	{
+		static const char all[] =
+		    "region=145210200&bbox=50,12,51,14&near=50.5,13,1000&site_kind=BUILDING"
+		    "&usage=MIXED&marketing=RENT&object_type=RETAIL&status=CONFIRMED"
+		    "&min_usable_area_m2=1&max_usable_area_m2=2&min_plot_area_m2=3"
+		    "&max_plot_area_m2=4&max_purchase_price_eur=5&max_rent_eur_month=6"
+		    "&updated_since=2026-01-01T00:00:00Z&text=Laden&sort=DISTANCE_ASC";
+		struct searchq_caller muni = caller(ROLE_MUNICIPALITY, "14521020", 9, key_a);
+
+		make_token(all, &muni, "12.5", tok, sizeof(tok));
+		snprintf(qs, sizeof(qs), "%s&page_token=%s", all, tok);
+		sql_of(qs, &muni, SEARCHQ_STAFF_FULL, &b, &p, &n);
+		CU_ASSERT(n > 0 && n < SEARCHQ_MAX_PARAMS);
+		CU_ASSERT_EQUAL(max_param(b.data), n);
+		CU_ASSERT_EQUAL(p.overflow, 0);
+		/* the bbox both for the index and exactly */
+		CU_ASSERT_PTR_NOT_NULL(strstr(b.data, "ST_Y(l.geom) BETWEEN"));
+		buf_free(&b);
+	}
+
 	/* a later page reads the versions at the walk's position too */
 	make_token("object_type=RETAIL", &inv, "1790000000123456", tok, sizeof(tok));
 	snprintf(qs, sizeof(qs), "object_type=RETAIL&page_token=%s", tok);
