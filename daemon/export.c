@@ -87,6 +87,11 @@ export_page_cb(struct req *r, enum db_status st, const PGresult *res, const char
 		req_db_failed(r, st, res, errmsg); /* cuts the stream */
 		return;
 	}
+	/* the headers go out with the first page, as one write: a reply
+	 * whose headers were flushed alone and whose body followed from a
+	 * later callback sometimes sat unsent in bufferevent_openssl */
+	if (r->state != REQ_STREAMING)
+		req_stream_start(r, "application/geo+json");
 	rows = PQntuples(res);
 	shown = rows > (int)c->q.page_size ? (int)c->q.page_size : rows;
 	for (int i = 0; i < shown; i++) {
@@ -174,7 +179,6 @@ export_count_cb(struct req *r, enum db_status st, const PGresult *res, const cha
 		search_reply_error(r, &err);
 		return;
 	}
-	req_stream_start(r, "application/geo+json");
 	buf_adds(&c->out, "{\"type\":\"FeatureCollection\",\"features\":[");
 	export_page(r);
 }
