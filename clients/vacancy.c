@@ -18,11 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed.h"
 #include "json.h"
 #include "http.h"
 #include "log.h"
 #include "print.h"
 #include "report.h"
+#include "search.h"
 #include "sync.h"
 #include "vacancy.pb-c.h"
 
@@ -53,7 +55,39 @@ enum cli_opt {
 	OPT_FROM,
 	OPT_TO,
 	OPT_ASCII,
+	/* the filters of search and export, in the order of enum search_param */
+	OPT_SEARCH_REGION,
+	OPT_BBOX,
+	OPT_NEAR,
+	OPT_SITE_KIND,
+	OPT_USAGE,
+	OPT_MARKETING,
+	OPT_OBJECT_TYPE,
+	OPT_STATUS,
+	OPT_MIN_USABLE_AREA,
+	OPT_MAX_USABLE_AREA,
+	OPT_MIN_PLOT_AREA,
+	OPT_MAX_PLOT_AREA,
+	OPT_MAX_PRICE,
+	OPT_MAX_RENT,
+	OPT_UPDATED_SINCE,
+	OPT_TEXT,
+	OPT_SORT,
+	OPT_ALL,
+	OPT_LIMIT,
+	OPT_PAGE_SIZE,
+	OPT_JSON_LINES,
+	OPT_GEOJSON,
+	OPT_AFTER,
+	OPT_FEED_LIMIT,
+	OPT_FOLLOW,
+	OPT_INTERVAL,
 };
+
+_Static_assert(OPT_SORT - OPT_SEARCH_REGION == SEARCH_SORT &&
+		   OPT_TEXT - OPT_SEARCH_REGION == SEARCH_TEXT &&
+		   OPT_STATUS - OPT_SEARCH_REGION == SEARCH_STATUS,
+	       "the filter options follow enum search_param");
 
 /* Settings of one run. */
 struct cli {
@@ -63,6 +97,7 @@ struct cli {
 	long timeout_s;
 	int timeout_given; /* --timeout was on the command line */
 	int json;
+	int csv;
 	int help;
 	int version;
 	/* sync */
@@ -73,6 +108,10 @@ struct cli {
 	long batch;
 	/* report */
 	struct report_options report; /* strings borrowed from argv */
+	/* search and export */
+	struct search_options search; /* strings borrowed from argv */
+	/* feed */
+	struct feed_options feed; /* strings borrowed from argv */
 };
 
 struct cmd;
@@ -156,6 +195,85 @@ static const struct opt_doc command_opts[] = {
     {{"csv", no_argument, NULL, OPT_CSV},
      NULL,
      "CSV (RFC 4180) with the proto field names as header"},
+    {{"region", required_argument, NULL, OPT_SEARCH_REGION},
+     "PREFIX",
+     "AGS or ARS prefix of 2 to 12 digits, e.g. 14521"},
+    {{"bbox", required_argument, NULL, OPT_BBOX},
+     "S,W,N,E",
+     "in the box min_lat,min_lon,max_lat,max_lon (WGS 84,\nedges included), e.g. "
+     "50.5,12.9,50.7,13.1"},
+    {{"near", required_argument, NULL, OPT_NEAR},
+     "LAT,LON,M",
+     "within M metres of LAT,LON, e.g. 50.58,13.00,2000"},
+    {{"site-kind", required_argument, NULL, OPT_SITE_KIND},
+     "K[,K]",
+     "BUILDING, UNIT, PLOT, BROWNFIELD"},
+    {{"usage", required_argument, NULL, OPT_USAGE},
+     "U[,U]",
+     "RESIDENTIAL, COMMERCIAL, INDUSTRIAL, AGRICULTURAL, MIXED"},
+    {{"marketing", required_argument, NULL, OPT_MARKETING},
+     "M[,M]",
+     "SALE, RENT, LEASEHOLD, LEASE"},
+    {{"object-type", required_argument, NULL, OPT_OBJECT_TYPE},
+     "T[,T]",
+     "OFFICE_PRACTICE, RETAIL, HOSPITALITY, PLOT, HOUSE,\nHALL_STORAGE_PRODUCTION, "
+     "APARTMENT, PARKING, OTHER,\nAGRICULTURE_FORESTRY, LEISURE_COMMERCIAL, INVESTMENT"},
+    {{"status", required_argument, NULL, OPT_STATUS},
+     "S[,S]",
+     "SUSPECTED, CONFIRMED, MARKETED, RESERVED, REUSED,\nWITHDRAWN, DEMOLISHED "
+     "(investors: MARKETED, RESERVED)"},
+    {{"min-usable-area", required_argument, NULL, OPT_MIN_USABLE_AREA},
+     "M2",
+     "usable area at least M2 square metres"},
+    {{"max-usable-area", required_argument, NULL, OPT_MAX_USABLE_AREA},
+     "M2",
+     "usable area at most M2 square metres"},
+    {{"min-plot-area", required_argument, NULL, OPT_MIN_PLOT_AREA},
+     "M2",
+     "plot area at least M2 square metres"},
+    {{"max-plot-area", required_argument, NULL, OPT_MAX_PLOT_AREA},
+     "M2",
+     "plot area at most M2 square metres"},
+    {{"max-price", required_argument, NULL, OPT_MAX_PRICE},
+     "EUR",
+     "purchase price at most EUR, e.g. 150000 or 99999.50"},
+    {{"max-rent", required_argument, NULL, OPT_MAX_RENT}, "EUR", "monthly rent at most EUR"},
+    {{"updated-since", required_argument, NULL, OPT_UPDATED_SINCE},
+     "TIME",
+     "changed at or after TIME: RFC 3339 with offset, e.g.\n2026-01-31T12:00:00+01:00, or a "
+     "date (midnight UTC)"},
+    {{"text", required_argument, NULL, OPT_TEXT},
+     "WORDS",
+     "words in title or description (German stemming;\n\"...\" for a phrase, -word "
+     "excludes)"},
+    {{"sort", required_argument, NULL, OPT_SORT},
+     "ORDER",
+     "UPDATED_DESC (default), AREA_DESC, AREA_ASC,\nPRICE_ASC, DISTANCE_ASC (needs --near)"},
+    {{"all", no_argument, NULL, OPT_ALL}, NULL, "follow the pages to the last one"},
+    {{"limit", required_argument, NULL, OPT_LIMIT},
+     "N",
+     "stop after N records (following the pages)"},
+    {{"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+     "N",
+     "records per request (the registry's default is 50,\nits maximum max_page_size, 500 "
+     "unless configured)"},
+    {{"json", no_argument, NULL, OPT_JSON_LINES},
+     NULL,
+     "one JSON object per line (protobuf JSON mapping)"},
+    {{"geojson", required_argument, NULL, OPT_GEOJSON},
+     "FILE",
+     "write the FeatureCollection to FILE (through FILE.tmp),\nor to stdout for -"},
+    {{"after", required_argument, NULL, OPT_AFTER},
+     "CURSOR",
+     "the changes after CURSOR, as a previous run printed it\n(default: from the "
+     "beginning)"},
+    {{"limit", required_argument, NULL, OPT_FEED_LIMIT}, "N", "stop after N changes"},
+    {{"follow", no_argument, NULL, OPT_FOLLOW},
+     NULL,
+     "once caught up, poll for more until SIGINT or SIGTERM"},
+    {{"interval", required_argument, NULL, OPT_INTERVAL},
+     "SECONDS",
+     "between the polls of --follow (default 5)"},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -163,6 +281,9 @@ static const struct opt_doc command_opts[] = {
 static int cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 static int cmd_sync(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 static int cmd_report(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+static int cmd_search(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+static int cmd_export(struct cli *c, const struct cmd *cmd, int argc, char **argv);
+static int cmd_feed(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 static int cmd_help(struct cli *c, const struct cmd *cmd, int argc, char **argv);
 
 static const int get_opts[] = {OPT_JSON, 0};
@@ -171,6 +292,16 @@ static const int sync_opts[] = {OPT_CHECK, OPT_FULL, OPT_AGS, OPT_TRANSFER_ID,
 static const int report_opts[] = {
     OPT_REGION, OPT_GROUP_BY, OPT_MUNICIPALITIES, OPT_SERIES, OPT_FROM, OPT_TO,
     OPT_ASCII,	OPT_CSV,      OPT_JSON,		  0};
+#define FILTER_OPTS                                                                                \
+	OPT_SEARCH_REGION, OPT_BBOX, OPT_NEAR, OPT_SITE_KIND, OPT_USAGE, OPT_MARKETING,            \
+	    OPT_OBJECT_TYPE, OPT_STATUS, OPT_MIN_USABLE_AREA, OPT_MAX_USABLE_AREA,                 \
+	    OPT_MIN_PLOT_AREA, OPT_MAX_PLOT_AREA, OPT_MAX_PRICE, OPT_MAX_RENT, OPT_UPDATED_SINCE,  \
+	    OPT_TEXT, OPT_SORT
+static const int search_opts[] = {FILTER_OPTS, OPT_JSON_LINES, OPT_CSV, OPT_ALL,
+				  OPT_LIMIT,   OPT_PAGE_SIZE,  0};
+static const int export_opts[] = {OPT_GEOJSON, FILTER_OPTS, 0};
+static const int feed_opts[] = {OPT_AFTER,    OPT_FEED_LIMIT, OPT_FOLLOW,
+				OPT_INTERVAL, OPT_JSON_LINES, 0};
 static const int no_opts[] = {0};
 
 static const struct cmd cmds[] = {
@@ -222,6 +353,81 @@ static const struct cmd cmds[] = {
      "--csv writes the values as they came (RFC 4180, CRLF, no totals), --json\n"
      "the server's JSON. Colour only on a terminal, never with NO_COLOR set.",
      report_opts},
+    {"search", cmd_search, "find records by place, kind, size, price, text", "[filters] [options]",
+     "Searches the records your role may see (GET /v1/records): investors the\n"
+     "published records, municipality and county staff the records of their\n"
+     "scope. The filters combine with AND; the values of one list filter\n"
+     "(--site-kind, --usage, --marketing, --object-type, --status; repeated or\n"
+     "A,B) with OR. Enum names may be written in lower case. Every filter and\n"
+     "the orders are defined in docs/search.md; the filters are checked before\n"
+     "anything is sent.\n"
+     "\n"
+     "One page is printed (50 records, or --page-size), and stderr says when\n"
+     "more follow; --all follows the pages to the end, --limit N stops after N\n"
+     "records. Paging is stable: each record once, in the order of the first\n"
+     "page, while records change.\n"
+     "\n"
+     "The table shows the record id (for 'vacancy get'), the AGS, object type,\n"
+     "status, usable area, purchase price or else monthly rent, locality and\n"
+     "title (cut at 40 columns), server text escaped; it is printed once the\n"
+     "last page is in. --json writes one Record per line (JSON lines, the\n"
+     "protobuf JSON mapping, as 'vacancy get --json'), --csv RFC 4180 with the\n"
+     "proto field names as header (lists joined by '|', CRLF); both page by\n"
+     "page, the data as it came.\n"
+     "\n"
+     "Examples:\n"
+     "  vacancy search --region 14521 --object-type retail,office_practice \\\n"
+     "      --min-usable-area 100 --max-rent 1200\n"
+     "  vacancy search --near 50.58,13.00,2000 --sort DISTANCE_ASC --limit 10\n"
+     "  vacancy search --text 'Gewerbehalle -Abriss' --all --csv > hallen.csv\n"
+     "  vacancy search --updated-since 2026-11-01 --all --json | jq .title\n"
+     "\n"
+     "Exit status: 0 success (also when nothing matches), 1 server or transport\n"
+     "error, 2 usage error (nothing was sent).",
+     search_opts},
+    {"export", cmd_export, "write the search as a GeoJSON file", "--geojson FILE [filters]",
+     "Writes the records a search with the same filters finds (every one, no\n"
+     "pages; --sort orders them) as an RFC 7946 FeatureCollection: one Point\n"
+     "feature per record with its public fields as properties\n"
+     "(GET /v1/export.geojson, docs/search.md). The registry streams it and\n"
+     "the client writes it as it arrives into FILE.tmp, which becomes FILE\n"
+     "when the whole answer is in; on any failure, FILE is left as it was and\n"
+     "FILE.tmp removed. With '--geojson -' it goes to stdout. An error answer\n"
+     "(e.g. more than max_export_records matches) is printed and nothing is\n"
+     "written. --timeout bounds the connection and each stall, not the whole\n"
+     "download.\n"
+     "\n"
+     "Examples:\n"
+     "  vacancy export --geojson leerstand.geojson --region 14521\n"
+     "  vacancy export --geojson - --status MARKETED --site-kind BROWNFIELD | ogrinfo -ro -al "
+     "-so /vsistdin/\n"
+     "\n"
+     "Exit status: 0 FILE written, 1 server, transport or write error, 2 usage\n"
+     "error (nothing was sent).",
+     export_opts},
+    {"feed", cmd_feed, "follow the changes of the published records", "[options]",
+     "Reads the change feed (GET /v1/changes), which mirrors use to keep a copy\n"
+     "of the published records: in commit order, each record that became or\n"
+     "stayed visible as UPSERT with its public form now, each that stopped\n"
+     "being visible as WITHDRAW. One line per change:\n"
+     "\n"
+     "  CURSOR  KIND  RECORD_ID  object type, status, locality: title\n"
+     "\n"
+     "(server text escaped), or with --json the Change as one JSON line. It\n"
+     "starts after --after CURSOR (default: the beginning) and stops when it\n"
+     "has caught up or after --limit N changes; --follow keeps polling every\n"
+     "--interval seconds until SIGINT or SIGTERM (a request in flight is\n"
+     "finished first; lost connections and HTTP 503 are retried). At the end\n"
+     "stderr says 'vacancy: next cursor N': run again with --after N to go on\n"
+     "where this run stopped.\n"
+     "\n"
+     "Examples:\n"
+     "  vacancy feed --limit 20\n"
+     "  vacancy feed --after 1042 --follow --interval 30 --json >> changes.jsonl\n"
+     "\n"
+     "Exit status: 0 success (also when --follow was stopped by a signal), 1\n"
+     "server or transport error, or interrupted without --follow, 2 usage error.",
+     feed_opts},
     {"help", cmd_help, "show help for a command", "[COMMAND]",
      "Shows the general help, or the help of COMMAND.", no_opts},
 };
@@ -269,6 +475,15 @@ opt_find(int id)
 	return NULL;
 }
 
+/* Writes the head of an option's help, "-h, --help" or "--name ARG", into head (64 bytes). */
+static int
+opt_head(const struct opt_doc *d, char *head)
+{
+	if (d->opt.val < 256) /* also a short option */
+		return snprintf(head, 64, "-%c, --%s", d->opt.val, d->opt.name);
+	return snprintf(head, 64, "--%s%s%s", d->opt.name, d->arg ? " " : "", d->arg ? d->arg : "");
+}
+
 /* Writes "  --name ARG   help" lines, help continuation lines aligned. */
 static void
 opt_print(FILE *out, const struct opt_doc *d, int width)
@@ -276,11 +491,7 @@ opt_print(FILE *out, const struct opt_doc *d, int width)
 	char head[64];
 	const char *p = d->help, *nl;
 
-	if (d->opt.val < 256) /* also a short option */
-		snprintf(head, sizeof(head), "-%c, --%s", d->opt.val, d->opt.name);
-	else
-		snprintf(head, sizeof(head), "--%s%s%s", d->opt.name, d->arg ? " " : "",
-			 d->arg ? d->arg : "");
+	opt_head(d, head);
 	fprintf(out, "  %-*s  ", width, head);
 	while ((nl = strchr(p, '\n')) != NULL) {
 		fprintf(out, "%.*s\n%*s", (int)(nl - p), p, width + 4, "");
@@ -294,6 +505,7 @@ static void
 cli_help(FILE *out)
 {
 	char head[64];
+	int width = 26, w;
 
 	fputs("usage: vacancy [options] COMMAND [ARGS]\n"
 	      "\n"
@@ -301,9 +513,14 @@ cli_help(FILE *out)
 	      "\n"
 	      "commands:\n",
 	      out);
+	for (size_t i = 0; i < NELEM(cmds); i++)
+		if ((w = snprintf(head, sizeof(head), "%s %s", cmds[i].name, cmds[i].synopsis)) >
+			width &&
+		    w < (int)sizeof(head))
+			width = w;
 	for (size_t i = 0; i < NELEM(cmds); i++) {
 		snprintf(head, sizeof(head), "%s %s", cmds[i].name, cmds[i].synopsis);
-		fprintf(out, "  %-26s  %s\n", head, cmds[i].summary);
+		fprintf(out, "  %-*s  %s\n", width, head, cmds[i].summary);
 	}
 	fputs("\noptions (before or after the command; flags override the environment):\n", out);
 	for (size_t i = 0; i < NELEM(shared_opts); i++)
@@ -328,11 +545,17 @@ cli_version(void)
 static void
 cmd_usage(const struct cmd *cmd, FILE *out)
 {
+	char head[64];
+	int width = 17, w;
+
 	fprintf(out, "usage: vacancy %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->details);
+	for (const int *id = cmd->opts; *id; id++)
+		if ((w = opt_head(opt_find(*id), head)) > width && w < 64)
+			width = w;
 	if (cmd->opts[0]) {
 		fputs("\noptions:\n", out);
 		for (const int *id = cmd->opts; *id; id++)
-			opt_print(out, opt_find(*id), 17);
+			opt_print(out, opt_find(*id), width);
 	}
 	fputs("\nShared options: --url, --token, --cacert, --timeout "
 	      "(see 'vacancy --help').\n",
@@ -486,7 +709,60 @@ cli_parse(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 			c->report.ascii = 1;
 			break;
 		case OPT_CSV:
-			c->report.csv = 1;
+			c->csv = 1;
+			break;
+		case OPT_SEARCH_REGION:
+		case OPT_BBOX:
+		case OPT_NEAR:
+		case OPT_SITE_KIND:
+		case OPT_USAGE:
+		case OPT_MARKETING:
+		case OPT_OBJECT_TYPE:
+		case OPT_STATUS:
+		case OPT_MIN_USABLE_AREA:
+		case OPT_MAX_USABLE_AREA:
+		case OPT_MIN_PLOT_AREA:
+		case OPT_MAX_PLOT_AREA:
+		case OPT_MAX_PRICE:
+		case OPT_MAX_RENT:
+		case OPT_UPDATED_SINCE:
+		case OPT_TEXT:
+		case OPT_SORT: {
+			enum search_param p = (enum search_param)(ch - OPT_SEARCH_REGION);
+
+			if (search_option_add(&c->search, p, optarg) == -1) {
+				cli_usage_error(cmd, "%s is given more than %d times",
+						search_flag(p), SEARCH_MAX_ARGS);
+				return -1;
+			}
+			break;
+		}
+		case OPT_ALL:
+			c->search.all = 1;
+			break;
+		case OPT_LIMIT:
+			c->search.limit = optarg;
+			break;
+		case OPT_PAGE_SIZE:
+			c->search.page_size = optarg;
+			break;
+		case OPT_JSON_LINES:
+			c->json = 1;
+			break;
+		case OPT_GEOJSON:
+			c->search.geojson = optarg;
+			break;
+		case OPT_AFTER:
+			c->feed.after = optarg;
+			break;
+		case OPT_FEED_LIMIT:
+			c->feed.limit = optarg;
+			break;
+		case OPT_FOLLOW:
+			c->feed.follow = 1;
+			break;
+		case OPT_INTERVAL:
+			c->feed.interval = optarg;
 			break;
 		case OPT_HELP:
 			c->help = 1;
@@ -704,8 +980,57 @@ cmd_report(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 	if (argc != 0)
 		return cli_usage_error(cmd, "report takes options only, no operands");
 	o.json = c->json;
+	o.csv = c->csv;
 	cli_http_config(c, &cfg);
 	return report_command(&o, &cfg);
+}
+
+/* vacancy search [filters] [options]; search.c checks, requests and prints */
+static int
+cmd_search(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct client_http_config cfg;
+	struct search_options o = c->search;
+	char shown[64];
+
+	if (argc != 0)
+		return cli_usage_error(cmd, "search takes options only, not '%s' (words: --text)",
+				       log_escape(argv[0], strlen(argv[0]), shown, sizeof(shown)));
+	o.json = c->json;
+	o.csv = c->csv;
+	cli_http_config(c, &cfg);
+	return search_command(&o, SEARCH_MODE_RECORDS, &cfg);
+}
+
+/* vacancy export --geojson FILE [filters]; search.c checks and streams */
+static int
+cmd_export(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct client_http_config cfg;
+	char shown[64];
+
+	if (argc != 0)
+		return cli_usage_error(cmd,
+				       "export takes options only, not '%s' (the file: "
+				       "--geojson FILE)",
+				       log_escape(argv[0], strlen(argv[0]), shown, sizeof(shown)));
+	cli_http_config(c, &cfg);
+	return search_command(&c->search, SEARCH_MODE_EXPORT, &cfg);
+}
+
+/* vacancy feed [--after CURSOR] [--limit N] [--follow [--interval S]] [--json] */
+static int
+cmd_feed(struct cli *c, const struct cmd *cmd, int argc, char **argv)
+{
+	struct client_http_config cfg;
+	struct feed_options o = c->feed;
+
+	(void)argv;
+	if (argc != 0)
+		return cli_usage_error(cmd, "feed takes options only, no operands");
+	o.json = c->json;
+	cli_http_config(c, &cfg);
+	return feed_command(&o, &cfg);
 }
 
 /* vacancy help [COMMAND] */
