@@ -172,6 +172,10 @@ run() {
          -H 'Accept: application/json' \$VACANCY_URL/v1/records/\$VACANCY_DEMO_RECORD_ID
     vacancy get \$VACANCY_DEMO_RECORD_ID              # as investor (VACANCY_TOKEN)
     VACANCY_TOKEN=\$VACANCY_TOKEN_COUNTY vacancy get \$VACANCY_DEMO_RECORD_ID --json
+    vacancy search --object-type RETAIL --sort AREA_DESC     # what investors find
+    vacancy export --geojson leerstand.geojson               # the same as a GIS layer
+    vacancy feed                                             # the change feed
+    VACANCY_TOKEN=\$VACANCY_TOKEN_COUNTY vacancy report      # the county's overview
 
 EOF
 	wait "$DAEMON_PID" || true
