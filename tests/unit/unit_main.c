@@ -19,6 +19,7 @@ void test_openimmo_register(void);
 void test_report_register(void);
 void test_searchq_register(void);
 void test_client_search_register(void);
+void test_rm_register(void);
 
 int
 main(void)
@@ -41,6 +42,7 @@ main(void)
 	test_report_register();
 	test_searchq_register();
 	test_client_search_register();
+	test_rm_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
