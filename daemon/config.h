@@ -41,6 +41,10 @@ struct config {
 	int max_search_radius_m;
 	int max_export_records;
 	int page_token_ttl_s;
+	int read_model;
+	int read_model_refresh_ms;
+	int read_model_batch;
+	int read_model_wait_ms;
 	char *page_token_key_file;
 	/* behaviour */
 	int auth_cache_ttl_ms;

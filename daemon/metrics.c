@@ -2,6 +2,7 @@
  * metrics: counters and histograms, and the GET /metrics handler.
  */
 #include "metrics.h"
+#include "rmsync.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -129,6 +130,27 @@ metrics_render(const struct metrics *m, const struct server *srv, struct buf *ou
 		    "vacancyd_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
 		    name, (unsigned long long)mr->count, name, mr->sum, name,
 		    (unsigned long long)mr->count);
+	}
+	if (srv->rms != NULL) {
+		struct rmsync_stats rs;
+
+		rmsync_stats(srv->rms, &rs);
+		buf_printf(out,
+			   "# HELP vacancyd_read_model_records Published records in the read "
+			   "model.\n"
+			   "# TYPE vacancyd_read_model_records gauge\n"
+			   "vacancyd_read_model_records %llu\n"
+			   "vacancyd_read_model_versions %llu\n"
+			   "vacancyd_read_model_bytes %llu\n"
+			   "vacancyd_read_model_position %lld\n"
+			   "vacancyd_read_model_refreshes_total %llu\n"
+			   "vacancyd_read_model_changes_total %llu\n"
+			   "vacancyd_read_model_answers_total %llu\n"
+			   "vacancyd_read_model_refresh_seconds %.6f\n",
+			   (unsigned long long)rs.records, (unsigned long long)rs.versions,
+			   (unsigned long long)rs.bytes, (long long)rs.seq,
+			   (unsigned long long)rs.refreshes, (unsigned long long)rs.changes,
+			   (unsigned long long)rs.answers, rs.last_refresh_ms / 1000);
 	}
 	buf_printf(out,
 		   "# HELP vacancyd_connections Open client connections.\n"

@@ -12,6 +12,7 @@
 #include "handlers.h"
 #include "pgmap.h"
 #include "project.h"
+#include "rmsync.h"
 
 static const struct db_stmt records_investor_stmt = {
     "record_investor",
@@ -93,6 +94,52 @@ records_staff_cb(struct req *r, enum db_status st, const PGresult *res, const ch
 	records_reply_row(r, res);
 }
 
+/* Answers an investor from the read model (1), or 0 when there is none. */
+static int
+records_from_model(struct req *r)
+{
+	const struct rm *m = rmsync_model(r->srv->rms);
+	const struct rm_entry *e;
+	unsigned char id[16];
+	int o = 0;
+
+	if (m == NULL)
+		return 0;
+	for (const char *p = r->route.param; *p != '\0' && o < 16; p++) {
+		unsigned hi, lo;
+
+		if (*p == '-')
+			continue;
+		if (sscanf(p, "%1x%1x", &hi, &lo) != 2)
+			return 0;
+		id[o++] = (unsigned char)(hi * 16 + lo);
+		p++;
+	}
+	if (o != 16)
+		return 0;
+	rmsync_answered(r->srv->rms);
+	if ((e = rm_get(m, id)) == NULL) {
+		req_error(r, 404, "NOT_FOUND", "no published record %s", r->route.param);
+		return 1;
+	}
+	if (r->out == CODEC_PROTOBUF) {
+		struct buf body;
+
+		buf_init(&body, 0);
+		buf_add(&body, e->pb, e->pb_len);
+		req_reply(r, 200, CODEC_CT_PROTOBUF, &body);
+	} else {
+		Vacancy__V1__Record *rec =
+		    vacancy__v1__record__unpack(&codec_heap, e->pb_len, e->pb);
+
+		if (rec == NULL)
+			return 0;
+		req_reply_msg(r, 200, &rec->base);
+		protobuf_c_message_free_unpacked(&rec->base, &codec_heap);
+	}
+	return 1;
+}
+
 void
 records_get(struct req *r)
 {
@@ -103,6 +150,8 @@ records_get(struct req *r)
 		req_error(r, 400, "INVALID_ARGUMENT", "record_id must be a UUID");
 		return;
 	}
+	if (r->principal.role == ROLE_INVESTOR && records_from_model(r))
+		return;
 	if (r->principal.role == ROLE_INVESTOR) {
 		params[0] = r->route.param;
 		if (req_query(r, r->srv->investor, &records_investor_stmt, 1, params,

@@ -43,6 +43,12 @@ struct rm {
 	struct rm_entry **past;
 	size_t npast, past_head, past_cap;
 	size_t nentries, bytes;
+	/* exact positions, oldest first */
+	struct rm_exact {
+		int64_t seq;
+		time_t when;
+	} * exact;
+	size_t nexact, exact_cap;
 };
 
 struct rm *
@@ -80,6 +86,7 @@ rm_free(struct rm *m)
 	}
 	free(m->slots);
 	free(m->past);
+	free(m->exact);
 	free(m);
 }
 
@@ -541,7 +548,63 @@ rm_supports(const struct rm *m, const struct searchq *q)
 	if (m->failed || q->mode != SEARCHQ_INVESTOR || q->has_near || q->text[0] != '\0' ||
 	    q->sort == VACANCY__V1__SEARCH_SORT__VALUE__DISTANCE_ASC)
 		return 0;
-	return !q->has_cursor || (q->asof >= m->oldest && q->asof <= m->seq);
+	return !q->has_cursor || (q->asof >= m->oldest && rm_is_exact(m, q->asof));
+}
+
+void
+rm_mark_exact(struct rm *m, int64_t seq, time_t when)
+{
+	if (m->nexact > 0 && m->exact[m->nexact - 1].seq >= seq)
+		return;
+	if (m->nexact == m->exact_cap) {
+		size_t cap = m->exact_cap ? m->exact_cap * 2 : 64;
+		struct rm_exact *g = realloc(m->exact, cap * sizeof(*g));
+
+		if (g == NULL)
+			return; /* the position is just not offered for walks */
+		m->exact = g;
+		m->exact_cap = cap;
+	}
+	m->exact[m->nexact++] = (struct rm_exact){seq, when};
+}
+
+int
+rm_is_exact(const struct rm *m, int64_t seq)
+{
+	size_t lo = 0, hi = m->nexact;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->exact[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nexact && m->exact[lo].seq == seq;
+}
+
+int64_t
+rm_exact_now(const struct rm *m)
+{
+	if (m->failed || m->nexact == 0 || m->exact[m->nexact - 1].seq != m->seq)
+		return -1;
+	return m->seq;
+}
+
+void
+rm_expire(struct rm *m, time_t before)
+{
+	size_t drop = 0;
+
+	while (drop + 1 < m->nexact && m->exact[drop].when < before)
+		drop++;
+	if (drop > 0) {
+		memmove(m->exact, m->exact + drop, (m->nexact - drop) * sizeof(*m->exact));
+		m->nexact -= drop;
+	}
+	if (m->nexact > 0)
+		rm_prune(m, m->exact[0].seq);
 }
 
 /* The cells a search looks at: the box's, or every non-empty one. */

@@ -69,6 +69,20 @@ void rm_advance(struct rm *m, int64_t seq);
  * model answers only for positions after seq. */
 void rm_prune(struct rm *m, int64_t seq);
 
+/*
+ * Exact positions. The model mirrors the database exactly only at some feed
+ * positions: the end of its initial load and of every refresh that read
+ * all changes up to then (a change read later carries the record as it is
+ * at the read, not as it was at its position). Walks are pinned to such a
+ * position; rm_expire drops those older than `before` (the newest stays)
+ * and prunes the versions no remaining position needs.
+ */
+void rm_mark_exact(struct rm *m, int64_t seq, time_t when);
+int rm_is_exact(const struct rm *m, int64_t seq);
+/* The present when it is exact, else -1. */
+int64_t rm_exact_now(const struct rm *m);
+void rm_expire(struct rm *m, time_t before);
+
 int64_t rm_seq(const struct rm *m);	/* applied up to */
 int64_t rm_oldest(const struct rm *m);	/* answers for positions >= this */
 size_t rm_count(const struct rm *m);	/* published records now */

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "pgmap.h"
 #include "project.h"
+#include "rmsync.h"
 #include "search.h"
 
 struct search_ctx {
@@ -161,6 +162,99 @@ out:
 	free(resp.records);
 }
 
+static void
+search_varint(struct buf *b, uint64_t v)
+{
+	do {
+		buf_addc(b, (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+		v >>= 7;
+	} while (v != 0);
+}
+
+/* A length-delimited field of a protobuf message. */
+static void
+search_pb_field(struct buf *b, unsigned field, const void *data, size_t len)
+{
+	search_varint(b, (uint64_t)field << 3 | 2);
+	search_varint(b, len);
+	buf_add(b, data, len);
+}
+
+/*
+ * Answers c's search from the read model when it can (1), else 0 (SQL
+ * answers). The protobuf answer is put together from the records' stored
+ * encodings; JSON decodes them.
+ */
+static int
+search_from_model(struct req *r, struct search_ctx *c)
+{
+	const struct rm *m = rmsync_model(r->srv->rms);
+	Vacancy__V1__SearchResponse resp = VACANCY__V1__SEARCH_RESPONSE__INIT;
+	const struct rm_entry **hits;
+	char token[128] = "";
+	int64_t asof;
+	int n, shown;
+
+	if (m == NULL || !rm_supports(m, &c->q))
+		return 0;
+	asof = c->q.has_cursor ? c->q.asof : rm_exact_now(m);
+	if ((hits = calloc(c->q.page_size + 1, sizeof(*hits))) == NULL ||
+	    (n = rm_search(m, &c->q, asof, hits, c->q.page_size + 1)) < 0) {
+		free(hits);
+		return 0;
+	}
+	rmsync_answered(r->srv->rms);
+	shown = n > (int)c->q.page_size ? (int)c->q.page_size : n;
+	if (n > (int)c->q.page_size) {
+		const struct rm_entry *last = hits[shown - 1];
+		char kb[48], id[37], at[24];
+
+		searchq_uuid_text(last->k.id, id);
+		snprintf(at, sizeof(at), "%lld", (long long)asof);
+		if (searchq_advance(&c->q, at, rm_key_text(last, c->q.sort, kb, sizeof(kb)), id) ==
+		    0)
+			searchq_token(&c->q, &c->who, token, sizeof(token));
+	}
+	if (r->out == CODEC_PROTOBUF) {
+		struct buf body;
+
+		buf_init(&body, 0);
+		for (int i = 0; i < shown; i++) {
+			const struct rm_entry *now = rm_get(m, hits[i]->k.id);
+
+			if (now != NULL) /* else no longer published: left out */
+				search_pb_field(&body, 1, now->pb, now->pb_len);
+		}
+		if (token[0] != '\0')
+			search_pb_field(&body, 2, token, strlen(token));
+		free(hits);
+		req_reply(r, 200, CODEC_CT_PROTOBUF, &body);
+		return 1;
+	}
+	if (shown > 0 && (resp.records = calloc((size_t)shown, sizeof(*resp.records))) == NULL) {
+		free(hits);
+		return 0;
+	}
+	for (int i = 0; i < shown; i++) {
+		const struct rm_entry *now = rm_get(m, hits[i]->k.id);
+		Vacancy__V1__Record *rec;
+
+		if (now == NULL)
+			continue;
+		rec = vacancy__v1__record__unpack(&codec_heap, now->pb_len, now->pb);
+		if (rec != NULL)
+			resp.records[resp.n_records++] = rec;
+	}
+	if (token[0] != '\0')
+		resp.next_page_token = token;
+	free(hits);
+	req_reply_msg(r, 200, &resp.base);
+	for (size_t i = 0; i < resp.n_records; i++)
+		protobuf_c_message_free_unpacked(&resp.records[i]->base, &codec_heap);
+	free(resp.records);
+	return 1;
+}
+
 /* Checks the request of c and runs its page's statement. */
 static void
 search_run(struct req *r, struct search_ctx *c)
@@ -181,6 +275,8 @@ search_run(struct req *r, struct search_ctx *c)
 		return;
 	}
 	r->personal = mode == SEARCHQ_STAFF_FULL;
+	if (mode == SEARCHQ_INVESTOR && search_from_model(r, c))
+		return;
 	buf_init(&sql, 0);
 	if ((n = searchq_sql(&c->q, &sql, &c->params)) == -1) {
 		buf_free(&sql);

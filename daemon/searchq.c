@@ -923,8 +923,8 @@ sq_asof_source(const struct searchq *q)
 	return q->mode == SEARCHQ_INVESTOR ? "investor.changes" : "registry.feed";
 }
 
-static void
-sq_uuid_text(const unsigned char id[16], char out[37])
+void
+searchq_uuid_text(const unsigned char id[16], char out[37])
 {
 	static const char hex[] = "0123456789abcdef";
 	int o = 0;
@@ -970,7 +970,7 @@ sq_keyset(const struct searchq *q, struct buf *b, struct searchq_params *p)
 	if (!q->has_cursor)
 		return;
 	key = sq_key(q->sort, &desc);
-	sq_uuid_text(q->last_id, id);
+	searchq_uuid_text(q->last_id, id);
 	nid = sq_param(p, "%s", id);
 	if (q->key_null) {
 		buf_printf(b, " WHERE %s IS NULL AND k.record_id > $%d::uuid", key, nid);

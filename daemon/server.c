@@ -38,6 +38,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "req.h"
+#include "rmsync.h"
 
 static int server_ssl_index = -1;
 
@@ -493,6 +494,9 @@ server_new(struct event_base *base, struct config *cfg, const char *config_path)
 	opts = server_pool_opts(cfg, "investor");
 	if ((srv->investor = db_pool_new(base, cfg->db_investor_conninfo, &opts)) == NULL)
 		goto fail_msg;
+	/* loads before the listener opens: a blocking read of the published
+	 * records (without it, investors are answered from SQL) */
+	srv->rms = rmsync_new(srv);
 	if ((srv->auth = auth_cache_new(4096)) == NULL || (srv->metrics = metrics_new()) == NULL)
 		goto fail_msg;
 	if ((srv->http = evhttp_new(base)) == NULL)
@@ -540,6 +544,8 @@ server_free(struct server *srv)
 		event_free(srv->sig_hup);
 	if (srv->drain_timer)
 		event_free(srv->drain_timer);
+	rmsync_free(srv->rms);
+	srv->rms = NULL;
 	/* Pools first: a request still waiting for the database gets its
 	 * DB_UNAVAILABLE callback and replies while its connection exists. */
 	if (srv->staff)

@@ -45,6 +45,7 @@ struct server {
 	struct auth_cache *auth;
 	struct metrics *metrics;
 	unsigned char page_key[32]; /* signs search page tokens */
+	struct rmsync *rms;	    /* the investor read model, or NULL */
 
 	struct event *sig_term, *sig_int, *sig_hup, *drain_timer;
 	int lingering; /* drained of requests, waiting for connections */

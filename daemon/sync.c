@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "json.h"
 #include "log.h"
+#include "rmsync.h"
 #include "validate.h"
 
 /* What a transfer needs while the database works on it; freed with the req. */
@@ -22,6 +23,10 @@ struct sync_ctx {
 	struct codec_budget budget;
 	Vacancy__V1__SyncRequest *req; /* owned, from budget */
 	int validate_only;
+	/* the answer, held while the read model catches up with the commit */
+	Vacancy__V1__SyncResponse *resp;
+	struct req *r;
+	struct rmsync *rms;
 };
 
 static const struct db_stmt sync_stmt = {
@@ -35,6 +40,10 @@ sync_ctx_free(void *p)
 {
 	struct sync_ctx *c = p;
 
+	if (c->resp != NULL) {
+		rmsync_forget(c->rms, c->r);
+		protobuf_c_message_free_unpacked(&c->resp->base, &codec_heap);
+	}
 	if (c->req != NULL)
 		protobuf_c_message_free_unpacked(&c->req->base, &c->budget.alloc);
 	free(c);
@@ -58,6 +67,18 @@ sync_reply_invalid(struct req *r, Vacancy__V1__FieldError **errs, size_t n, size
 	e.n_field_errors = n;
 	e.field_errors = errs;
 	req_reply_msg(r, 422, &e.base);
+}
+
+/* The read model shows the transfer (or read_model_wait_ms passed). */
+static void
+sync_reply_held(struct req *r)
+{
+	struct sync_ctx *c = r->ctx;
+	Vacancy__V1__SyncResponse *resp = c->resp;
+
+	c->resp = NULL;
+	req_reply_msg(r, 200, &resp->base);
+	protobuf_c_message_free_unpacked(&resp->base, &codec_heap);
 }
 
 /* The database answered: a SyncResponse as JSON, or an error. */
@@ -106,6 +127,15 @@ sync_applied_cb(struct req *r, enum db_status st, const PGresult *res, const cha
 			    log_escape(c->req->transfer_id, 64, esc, sizeof(esc)), resp->created,
 			    resp->updated, resp->unchanged, resp->withdrawn, resp->stale,
 			    c->validate_only ? " (validate only)" : "");
+		/* its author's next search on this daemon sees the transfer */
+		if (!c->validate_only && (resp->created || resp->updated || resp->withdrawn)) {
+			c->resp = resp;
+			c->r = r;
+			c->rms = r->srv->rms;
+			if (rmsync_wait(c->rms, r, sync_reply_held) == 0)
+				return;
+			c->resp = NULL;
+		}
 		req_reply_msg(r, 200, &resp->base);
 	}
 	protobuf_c_message_free_unpacked(&resp->base, &codec_heap);

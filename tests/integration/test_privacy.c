@@ -185,8 +185,9 @@ sc_scan_data(const char *what, const char *p, size_t len, int report)
 		size_t k = 0;
 		double v;
 
+		/* digits inside a word (a hex ETag, an id) are not a number */
 		if (!isdigit((unsigned char)p[i]) ||
-		    (i > 0 && (isdigit((unsigned char)p[i - 1]) || p[i - 1] == '.')))
+		    (i > 0 && (isalnum((unsigned char)p[i - 1]) || p[i - 1] == '.')))
 			continue;
 		while (i + k < len && k + 1 < sizeof(tok) &&
 		       (isdigit((unsigned char)p[i + k]) || p[i + k] == '.' || p[i + k] == 'e' ||
@@ -197,6 +198,10 @@ sc_scan_data(const char *what, const char *p, size_t len, int report)
 			k++;
 		}
 		tok[k] = '\0';
+		if (i + k < len && isalpha((unsigned char)p[i + k])) {
+			i += k - 1;
+			continue;
+		}
 		v = strtod(tok, NULL);
 		if (sc_is_marker(v)) {
 			mask |= HIT_NUMBER;

@@ -1356,7 +1356,7 @@ suite_init(void)
 	if (tok_county == NULL || tok_investor == NULL || PQstatus(pg) != CONNECTION_OK)
 		return -1;
 	PQsetNoticeProcessor(pg, quiet_notice, NULL);
-	recs = calloc(NRECS + 64, sizeof(*recs));
+	recs = calloc(NRECS + 128, sizeof(*recs)); /* and two stable walks */
 	return recs != NULL ? 0 : -1;
 }
 
@@ -1502,11 +1502,27 @@ test_load(void)
 	loaded = 1;
 }
 
+/* How many answers the daemon's read model has given (from /metrics). */
+static long
+model_answers(void)
+{
+	struct http_resp r;
+	const char *p;
+	long n = -1;
+
+	if (harness_http(&dmn, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r) == 0 &&
+	    (p = strstr(r.body, "vacancyd_read_model_answers_total ")) != NULL)
+		n = atol(p + strlen("vacancyd_read_model_answers_total "));
+	harness_resp_free(&r);
+	return n;
+}
+
 static void
 test_random_searches(void)
 {
 	struct timespec t0, t1;
 	unsigned long before = nmismatch;
+	long answers = model_answers();
 
 	if (!loaded) {
 		CU_FAIL("the data did not load");
@@ -1529,6 +1545,10 @@ test_random_searches(void)
 	CU_ASSERT_EQUAL(nmismatch, before);
 	/* the searches were not trivially empty */
 	CU_ASSERT(nempty < NSEARCHES / 2);
+	/* investor searches without text or radius came from the read model */
+	printf("  search_random: %ld pages answered by the read model\n",
+	       model_answers() - answers);
+	CU_ASSERT(answers >= 0 && model_answers() - answers > 100);
 }
 
 /*
@@ -1599,6 +1619,14 @@ test_every_filter(void)
 #define NSTABLE	 36
 #define WALK_MAX (NSTABLE + 16)
 
+/*
+ * The walk is made twice: once with the text filter (answered by SQL) and
+ * once with an exact plot area as the filter (answered by the read model,
+ * which leaves text to SQL); the records of each walk get their own area.
+ */
+static int stable_by_plot;
+static double stable_plot;
+
 struct walked {
 	char id[37];
 	char title[200];
@@ -1618,7 +1646,13 @@ stable_page(const char *token, struct walked *out, int room, int *n, int *ok)
 	char *next = NULL;
 
 	buf_init(&b, 0);
-	buf_adds(&b, "/v1/records?text=" STABLE_WORD "&sort=UPDATED_DESC&page_size=5");
+	if (stable_by_plot)
+		buf_printf(&b,
+			   "/v1/records?min_plot_area_m2=%.2f&max_plot_area_m2=%.2f&sort=UPDATED_"
+			   "DESC&page_size=5",
+			   stable_plot, stable_plot);
+	else
+		buf_adds(&b, "/v1/records?text=" STABLE_WORD "&sort=UPDATED_DESC&page_size=5");
 	if (token != NULL) {
 		buf_adds(&b, "&page_token=");
 		url_add(&b, token);
@@ -1683,6 +1717,10 @@ stable_rec(struct gen_rec *g, int n, const char *title)
 	g->consent = VACANCY__V1__OWNER_CONSENT__VALUE__CONSENTED;
 	snprintf(g->title, sizeof(g->title), "%.199s", title);
 	snprintf(g->description, sizeof(g->description), "Am Hang gelegen");
+	/* in the plot walk, the area plays the word's part */
+	g->has_plot = 1;
+	g->plot = strncmp(title, STABLE_WORD, strlen(STABLE_WORD)) == 0 ? stable_plot : 100;
+	g->has_divisible = 0; /* it may not exceed the areas */
 	gen_rec_pb(g);
 }
 
@@ -1696,7 +1734,7 @@ stable_rec(struct gen_rec *g, int n, const char *title)
  * withdrawn and the objected; each as it is now.
  */
 static void
-test_stable_walk(void)
+stable_walk(void)
 {
 	struct gen_rec *st = &recs[nrecs], *up[4], *wd[1], *changed[5];
 	struct walked *walk;
@@ -1723,7 +1761,7 @@ test_stable_walk(void)
 		for (int i = 0; i < 9; i++)
 			batch[i] = &st[t * 9 + i];
 		batch[9] = &st[NSTABLE];
-		snprintf(tid, sizeof(tid), "stable-%d", t);
+		snprintf(tid, sizeof(tid), "stable-%d-%d", stable_by_plot, t);
 		CU_ASSERT_EQUAL_FATAL(sync_one(tid, batch, t == 3 ? 10 : 9, NULL, 0), 0);
 	}
 	nrecs += NSTABLE + 2; /* the last one is created during the walk */
@@ -1732,7 +1770,12 @@ test_stable_walk(void)
 	memset(&s, 0, sizeof(s));
 	s.role = R_INVESTOR;
 	s.sort = VACANCY__V1__SEARCH_SORT__VALUE__UPDATED_DESC;
-	snprintf(s.text, sizeof(s.text), STABLE_WORD);
+	if (stable_by_plot) {
+		snprintf(s.min_plot, sizeof(s.min_plot), "%.2f", stable_plot);
+		snprintf(s.max_plot, sizeof(s.max_plot), "%.2f", stable_plot);
+	} else {
+		snprintf(s.text, sizeof(s.text), STABLE_WORD);
+	}
 	l0 = oracle_ids(&s, 1000, &nl0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l0);
 	CU_ASSERT_EQUAL_FATAL(nl0, NSTABLE);
@@ -1752,7 +1795,9 @@ test_stable_walk(void)
 				snprintf(g->title, sizeof(g->title), STABLE_WORD " neu %d", i);
 				up[i] = changed[nchanged++] = g;
 			}
-			CU_ASSERT_EQUAL(sync_one("stable-u1", up, 3, NULL, 0), 0);
+			CU_ASSERT_EQUAL(sync_one(stable_by_plot ? "stable-plot-u1" : "stable-u1",
+						 up, 3, NULL, 0),
+					0);
 		} else if (page == 2) {
 			struct gen_rec *nw = &st[NSTABLE + 1], *rw = rec_of_id(l0[30]);
 			struct gen_rec *ob = rec_of_id(l0[33]);
@@ -1763,6 +1808,9 @@ test_stable_walk(void)
 			stable_rec(nw, (int)(nw - recs), STABLE_WORD " ganz neu");
 			rw->rev++;
 			snprintf(rw->title, sizeof(rw->title), "Umbenannt am Hang");
+			rw->plot = 100;
+			rw->has_divisible = 0;
+			gen_rec_pb(rw);
 			changed[nchanged++] = rw;
 			gone[1] = ob;
 			ob->rev++;
@@ -1770,18 +1818,24 @@ test_stable_walk(void)
 			up[0] = nw;
 			up[1] = rw;
 			up[2] = ob;
-			CU_ASSERT_EQUAL(sync_one("stable-u2", up, 3, wd, 1), 0);
+			CU_ASSERT_EQUAL(
+			    sync_one(stable_by_plot ? "stable-plot-u2" : "stable-u2", up, 3, wd, 1),
+			    0);
 		} else if (page == 3) {
 			struct gen_rec *g = &st[NSTABLE];
 
 			g->rev++;
 			snprintf(g->title, sizeof(g->title), STABLE_WORD " nachträglich");
+			g->plot = stable_plot;
+			gen_rec_pb(g);
 			up[0] = g;
 			g = rec_of_id(l0[28]);
 			gen_rec_touch(g);
 			snprintf(g->title, sizeof(g->title), STABLE_WORD " nochmals");
 			up[1] = changed[nchanged++] = g;
-			CU_ASSERT_EQUAL(sync_one("stable-u3", up, 2, NULL, 0), 0);
+			CU_ASSERT_EQUAL(sync_one(stable_by_plot ? "stable-plot-u3" : "stable-u3",
+						 up, 2, NULL, 0),
+					0);
 		}
 		{
 			char *next = stable_page(token, walk + nwalk, WALK_MAX - nwalk, &n, &ok);
@@ -1847,6 +1901,26 @@ test_stable_walk(void)
 	free(walk);
 }
 
+static void
+test_stable_walk(void)
+{
+	stable_by_plot = 0;
+	stable_plot = 7777.25;
+	stable_walk();
+}
+
+/* The same through the read model, which must also have answered it. */
+static void
+test_stable_walk_model(void)
+{
+	long before = model_answers();
+
+	stable_by_plot = 1;
+	stable_plot = 8888.75;
+	stable_walk();
+	CU_ASSERT(model_answers() >= before + 8);
+}
+
 void test_search_random_register(void);
 
 void
@@ -1859,4 +1933,5 @@ test_search_random_register(void)
 		    test_random_searches);
 	CU_add_test(s, "every filter at once, pages of three", test_every_filter);
 	CU_add_test(s, "a walk stays stable while records change", test_stable_walk);
+	CU_add_test(s, "the same walk through the read model", test_stable_walk_model);
 }

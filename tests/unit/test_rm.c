@@ -332,9 +332,14 @@ t_supports(void)
 		CU_ASSERT(!rm_supports(m, &q));
 		protobuf_c_message_free_unpacked(&req->base, &codec_heap);
 	}
-	/* a position the model does not hold */
+	/* a position the model does not hold exactly */
 	rm_advance(m, 100);
-	rm_prune(m, 50);
+	rm_mark_exact(m, 40, 1000);
+	rm_mark_exact(m, 50, 2000);
+	rm_mark_exact(m, 100, 3000);
+	CU_ASSERT_EQUAL(rm_exact_now(m), 100);
+	rm_expire(m, 1500); /* drops 40 */
+	CU_ASSERT_EQUAL(rm_oldest(m), 50);
 	memset(&q, 0, sizeof(q));
 	q.mode = SEARCHQ_INVESTOR;
 	q.sort = VACANCY__V1__SEARCH_SORT__VALUE__UPDATED_DESC;
@@ -345,6 +350,13 @@ t_supports(void)
 	CU_ASSERT(!rm_supports(m, &q));
 	q.asof = 50;
 	CU_ASSERT(rm_supports(m, &q));
+	q.asof = 75; /* inside a refresh: not exact */
+	CU_ASSERT(!rm_supports(m, &q));
+	q.asof = 100;
+	CU_ASSERT(rm_supports(m, &q));
+	rm_advance(m, 120); /* read, but not to the end */
+	CU_ASSERT_EQUAL(rm_exact_now(m), -1);
+	q.asof = 50;
 	q.mode = SEARCHQ_STAFF_FULL;
 	CU_ASSERT(!rm_supports(m, &q));
 	rm_free(m);
