@@ -18,7 +18,9 @@
 
 #include "handlers.h"
 #include "log.h"
+#include "om.h"
 #include "pgmap.h"
+#include "rmsync.h"
 
 #define OVERVIEW_MAX_MONTHS 240
 
@@ -32,6 +34,14 @@ static const struct db_stmt series_stmt = {
     /* months not given: the last 24 up to the current one, in Europe/Berlin */
     "SELECT * FROM registry.vacancy_series($1, coalesce($2::date, (date_trunc('month', "
     "registry.today()) - interval '23 months')::date), coalesce($3::date, registry.today()))"};
+/* The last accepted transfer of each municipality of a region, for the
+ * figures computed in memory (the model does not follow transfers that
+ * changed nothing). */
+static const struct db_stmt transfers_stmt = {
+    "overview_transfers",
+    "SELECT municipality_ags, registry.rfc3339(max(received_at)) FROM registry.transfer "
+    "WHERE municipality_ags BETWEEN registry.region_lo($1) AND registry.region_hi($1) "
+    "GROUP BY 1 ORDER BY 1"};
 static const struct db_stmt municipalities_stmt = {
     "municipalities", "SELECT * FROM registry.municipality_list($1, $2::int)"};
 
@@ -298,6 +308,115 @@ overview_cb(struct req *r, enum db_status st, const PGresult *res, const char *e
 	overview_free_rows(rows, n);
 }
 
+static enum om_dim
+overview_dim(const char *g)
+{
+	if (g == NULL)
+		return OM_NODIM;
+	if (strcmp(g, "municipality") == 0)
+		return OM_MUNICIPALITY;
+	if (strcmp(g, "object_type") == 0)
+		return OM_OBJECT_TYPE;
+	if (strcmp(g, "site_kind") == 0)
+		return OM_SITE_KIND;
+	if (strcmp(g, "status") == 0)
+		return OM_STATUS;
+	return OM_USAGE;
+}
+
+/* The request's figures, computed from the overview model. */
+struct overview_ctx {
+	struct overview_query q;
+};
+
+/* The figures from memory; transfers (may be NULL) has the municipalities'
+ * last transfers, ordered by AGS. */
+static void
+overview_from_model(struct req *r, const PGresult *transfers)
+{
+	struct overview_ctx *c = r->ctx;
+	Vacancy__V1__Overview o = VACANCY__V1__OVERVIEW__INIT;
+	const struct om *m;
+	struct om_row *rows = NULL;
+	Vacancy__V1__OverviewRow *msgs = NULL, **ptrs = NULL;
+	char(*ags)[12] = NULL;
+	size_t n = 0;
+	int32_t today;
+	char lo[9], hi[9];
+
+	if ((m = rmsync_overview(r->srv->rms, &today)) == NULL) {
+		req_error(r, 503, "UNAVAILABLE", "the overview model went away; try again");
+		return;
+	}
+	/* the region's first and last 8-digit key (as region_lo/hi do) */
+	for (size_t i = 0, len = strlen(c->q.region); i < 8; i++) {
+		lo[i] = i < len ? c->q.region[i] : '0';
+		hi[i] = i < len ? c->q.region[i] : '9';
+	}
+	lo[8] = hi[8] = '\0';
+	if (om_overview(m, (uint32_t)strtoul(lo, NULL, 10), (uint32_t)strtoul(hi, NULL, 10),
+			overview_dim(c->q.group[0]), overview_dim(c->q.group[1]), today,
+			r->srv->cfg->stale_after_days, &rows, &n) == -1 ||
+	    (n > 0 && ((msgs = calloc(n, sizeof(*msgs))) == NULL ||
+		       (ptrs = calloc(n, sizeof(*ptrs))) == NULL ||
+		       (ags = calloc(n, sizeof(*ags))) == NULL))) {
+		req_error(r, 503, "UNAVAILABLE", "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		Vacancy__V1__OverviewRow *w = &msgs[i];
+		const struct om_row *x = &rows[i];
+
+		vacancy__v1__overview_row__init(w);
+		ptrs[i] = w;
+		if (x->ags != 0) {
+			snprintf(ags[i], sizeof(ags[i]), "%08u", (unsigned)x->ags);
+			w->municipality_ags = ags[i];
+			/* the transfers are ordered by AGS: find this one's */
+			for (int t = 0; transfers != NULL && t < PQntuples(transfers); t++)
+				if (strcmp(PQgetvalue(transfers, t, 0), ags[i]) == 0)
+					w->last_transfer_at = PQgetvalue(transfers, t, 1);
+		}
+		w->has_object_type = x->object_type != 0;
+		w->object_type = (Vacancy__V1__ObjectType__Value)x->object_type;
+		w->has_site_kind = x->site_kind != 0;
+		w->site_kind = (Vacancy__V1__SiteKind__Value)x->site_kind;
+		w->has_status = x->status != 0;
+		w->status = (Vacancy__V1__Status__Value)x->status;
+		w->has_usage = x->usage != 0;
+		w->usage = (Vacancy__V1__Usage__Value)x->usage;
+		w->has_records = w->has_published = w->has_stale = 1;
+		w->records = x->records;
+		w->published = x->published;
+		w->stale = x->stale;
+		w->has_usable_area_m2 = w->has_plot_area_m2 = 1;
+		w->usable_area_m2 = x->usable_area_m2;
+		w->plot_area_m2 = x->plot_area_m2;
+		w->has_median_vacancy_days = w->has_p90_vacancy_days = x->has_percentiles;
+		w->median_vacancy_days = x->median_vacancy_days;
+		w->p90_vacancy_days = x->p90_vacancy_days;
+	}
+	rmsync_answered(r->srv->rms);
+	o.rows = ptrs;
+	o.n_rows = n;
+	req_reply_msg(r, 200, &o.base);
+out:
+	free(rows);
+	free(msgs);
+	free(ptrs);
+	free(ags);
+}
+
+static void
+overview_transfers_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+{
+	if (st != DB_OK) {
+		req_db_failed(r, st, res, errmsg);
+		return;
+	}
+	overview_from_model(r, res);
+}
+
 void
 overview_get(struct req *r)
 {
@@ -313,6 +432,25 @@ overview_get(struct req *r)
 		p[1] = q.from[0] ? q.from : NULL;
 		p[2] = q.to[0] ? q.to : NULL;
 		if (req_query(r, r->srv->staff, &series_stmt, 3, p, overview_cb) == -1)
+			return;
+		return;
+	}
+	if (rmsync_overview(r->srv->rms, &(int32_t){0}) != NULL) {
+		struct overview_ctx *c = calloc(1, sizeof(*c));
+
+		if (c == NULL) {
+			req_error(r, 503, "UNAVAILABLE", "out of memory");
+			return;
+		}
+		c->q = q;
+		r->ctx = c;
+		r->ctx_free = free;
+		if (overview_dim(q.group[0]) != OM_MUNICIPALITY &&
+		    overview_dim(q.group[1]) != OM_MUNICIPALITY) {
+			overview_from_model(r, NULL);
+			return;
+		}
+		if (req_query(r, r->srv->staff, &transfers_stmt, 1, p, overview_transfers_cb) == -1)
 			return;
 		return;
 	}

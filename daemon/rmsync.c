@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pgmap.h"
 #include "project.h"
+#include "om.h"
 #include "req.h"
 #include "rmsync.h"
 #include "server.h"
@@ -26,6 +27,35 @@
 	"(p._price * 100)::bigint AS _k_price, (p._rent * 100)::bigint AS _k_rent, "               \
 	"ST_Y(p._geom) AS _k_lat, ST_X(p._geom) AS _k_lon, p.*"
 
+/* The overview model's columns of a live record r (with its internal row
+ * i): the keys of registry.overview() (007), the vacancy start computed as
+ * it does (by the precision of vacant_since, else the first vacant status
+ * in the history), dates as days since 1970. */
+#define OM_COLS                                                                                    \
+	"r.record_id AS _o_id, r.municipality_ags AS _o_ags, r.object_type::text AS _o_type, "     \
+	"r.site_kind::text AS _o_kind, r.status::text AS _o_status, r.usage::text AS _o_usage, "   \
+	"registry.is_published(i.publication, r.status, i.owner_consent, i.owner_category, "       \
+	"r.withdrawn_at) AS _o_pub, r.usable_area_m2 AS _o_usable, r.plot_area_m2 AS _o_plot, "    \
+	"r.last_verified_at - date '1970-01-01' AS _o_verified, "                                  \
+	"CASE WHEN r.status IN ('SUSPECTED', 'CONFIRMED', 'MARKETED', 'RESERVED') THEN CASE "      \
+	"WHEN r.vacant_since IS NULL THEN (SELECT min(h.changed_at AT TIME ZONE "                  \
+	"'Europe/Berlin')::date FROM registry.history h WHERE h.record_id = r.record_id AND "      \
+	"h.field = 'status' AND h.new_value IN ('SUSPECTED', 'CONFIRMED', 'MARKETED', "            \
+	"'RESERVED')) WHEN r.vacant_since_precision = 'MONTH' THEN (date_trunc('month', "          \
+	"r.vacant_since) + interval '14 days')::date WHEN r.vacant_since_precision = 'YEAR' "      \
+	"THEN make_date(extract(year FROM r.vacant_since)::int, 7, 1) ELSE r.vacant_since END "    \
+	"- date '1970-01-01' END AS _o_start"
+
+static const struct db_stmt rmsync_om_stmt = {
+    "om_changes",
+    "WITH c AS (SELECT seq, record_id FROM registry.feed WHERE seq > $1::bigint ORDER BY seq "
+    "LIMIT $2::int) SELECT registry.today() - date '1970-01-01' AS _today, c.seq AS _seq, "
+    "c.record_id AS _rid, o.* FROM (SELECT 1) one LEFT JOIN c ON true LEFT JOIN LATERAL "
+    "(SELECT " OM_COLS " FROM registry.record r JOIN registry.record_internal i USING "
+    "(record_id) WHERE r.record_id = c.record_id AND r.withdrawn_at IS NULL) o ON true "
+    "ORDER BY c.seq",
+};
+
 static const struct db_stmt rmsync_changes_stmt = {
     "rm_changes",
     "SELECT c.seq AS _seq, c.record_id AS _rid, " RM_KEYS " FROM investor.changes c "
@@ -36,13 +66,16 @@ static const struct db_stmt rmsync_changes_stmt = {
 struct rmsync_waiter {
 	struct req *r;
 	void (*done)(struct req *r);
-	uint64_t need; /* the refresh that must have ended */
+	uint64_t need, om_need; /* the refreshes that must have ended */
 	struct timespec deadline;
 	TAILQ_ENTRY(rmsync_waiter) entry;
 };
 
 struct rmsync {
 	struct server *srv;
+	/* connections of their own: a slow or locked database stalls the
+	 * refreshes, never the requests' pools */
+	struct db_pool *ipool, *spool;
 	struct rm *m;
 	struct event *timer;
 	struct db_query *query;
@@ -52,6 +85,13 @@ struct rmsync {
 	uint64_t refreshes, changes, answers;
 	double last_ms;
 	struct timespec t0;
+	/* the overview model: every live record, from registry.feed */
+	struct om *om;
+	int64_t om_seq;
+	int32_t today; /* registry.today(), days since 1970 */
+	int om_failed;
+	struct db_query *om_query;
+	uint64_t om_started, om_ended;
 };
 
 /* Column numbers of a result. */
@@ -234,8 +274,6 @@ rmsync_apply(struct rmsync *s, const PGresult *res, int64_t seq)
 	return rc;
 }
 
-/* ---- the initial load: one snapshot, before the daemon listens ---- */
-
 static PGresult *
 rmsync_exec(PGconn *pg, const char *sql, ExecStatusType want)
 {
@@ -252,6 +290,118 @@ rmsync_exec(PGconn *pg, const char *sql, ExecStatusType want)
 	}
 	return res;
 }
+
+/* ---- the overview model's rows ---- */
+
+/* Applies the om rows of res; each row with _o_id is put, one without it
+ * (a record gone) removed. -1 on an error. */
+static int
+rmsync_om_apply(struct rmsync *s, const PGresult *res)
+{
+	int cid = PQfnumber(res, "_o_id"), cags = PQfnumber(res, "_o_ags"),
+	    ctype = PQfnumber(res, "_o_type"), ckind = PQfnumber(res, "_o_kind"),
+	    cstatus = PQfnumber(res, "_o_status"), cusage = PQfnumber(res, "_o_usage"),
+	    cpub = PQfnumber(res, "_o_pub"), cusable = PQfnumber(res, "_o_usable"),
+	    cplot = PQfnumber(res, "_o_plot"), cver = PQfnumber(res, "_o_verified"),
+	    cstart = PQfnumber(res, "_o_start"), cseq = PQfnumber(res, "_seq"),
+	    crid = PQfnumber(res, "_rid");
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct om_rec o;
+
+		if (cseq >= 0 && PQgetisnull(res, i, cseq))
+			continue; /* the refresh's row for today alone */
+		if (cseq >= 0) {
+			int64_t seq = strtoll(PQgetvalue(res, i, cseq), NULL, 10);
+
+			if (seq > s->om_seq)
+				s->om_seq = seq;
+		}
+		if (PQgetisnull(res, i, cid)) {
+			unsigned char id[16];
+
+			if (crid < 0 || rmsync_uuid(PQgetvalue(res, i, crid), id) == -1)
+				return -1;
+			om_remove(s->om, id);
+			continue;
+		}
+		memset(&o, 0, sizeof(o));
+		if (rmsync_uuid(PQgetvalue(res, i, cid), o.id) == -1)
+			return -1;
+		o.ags = (uint32_t)strtoul(PQgetvalue(res, i, cags), NULL, 10);
+		o.object_type = rmsync_enum(&vacancy__v1__object_type__value__descriptor,
+					    PQgetvalue(res, i, ctype));
+		o.site_kind = rmsync_enum(&vacancy__v1__site_kind__value__descriptor,
+					  PQgetvalue(res, i, ckind));
+		o.status = rmsync_enum(&vacancy__v1__status__value__descriptor,
+				       PQgetvalue(res, i, cstatus));
+		o.usage =
+		    rmsync_set(&vacancy__v1__usage__value__descriptor, PQgetvalue(res, i, cusage));
+		o.published = PQgetvalue(res, i, cpub)[0] == 't';
+		o.usable = rmsync_double(res, i, cusable);
+		o.plot = rmsync_double(res, i, cplot);
+		o.verified_day = (int32_t)strtol(PQgetvalue(res, i, cver), NULL, 10);
+		o.vacancy_start_day = PQgetisnull(res, i, cstart)
+					  ? OM_NONE
+					  : (int32_t)strtol(PQgetvalue(res, i, cstart), NULL, 10);
+		if (om_put(s->om, &o) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+rmsync_om_load(struct rmsync *s)
+{
+	PGconn *pg = PQconnectdb(s->srv->cfg->db_staff_conninfo);
+	PGresult *res = NULL;
+	int rc = -1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		char esc[256];
+		const char *msg = PQerrorMessage(pg);
+
+		log_warnx("overview model: cannot connect: %s",
+			  log_escape(msg, strlen(msg), esc, sizeof(esc)));
+		goto out;
+	}
+	if ((res = rmsync_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			       PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(res);
+	if ((res = rmsync_exec(pg,
+			       "SELECT coalesce(max(seq), 0), registry.today() - date '1970-01-01' "
+			       "FROM registry.feed",
+			       PGRES_TUPLES_OK)) == NULL)
+		goto out;
+	s->om_seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	s->today = (int32_t)strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	if ((res = rmsync_exec(pg,
+			       "DECLARE om_load NO SCROLL CURSOR FOR SELECT " OM_COLS
+			       " FROM registry.record r JOIN registry.record_internal i USING "
+			       "(record_id) WHERE r.withdrawn_at IS NULL",
+			       PGRES_COMMAND_OK)) == NULL)
+		goto out;
+	PQclear(res);
+	for (;;) {
+		if ((res = rmsync_exec(pg, "FETCH 5000 FROM om_load", PGRES_TUPLES_OK)) == NULL)
+			goto out;
+		if (PQntuples(res) == 0)
+			break;
+		if (rmsync_om_apply(s, res) == -1)
+			goto out;
+		PQclear(res);
+		res = NULL;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}
+
+/* ---- the initial load: one snapshot, before the daemon listens ---- */
 
 static int
 rmsync_load(struct rmsync *s)
@@ -330,7 +480,9 @@ rmsync_wake(struct rmsync *s)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (w = TAILQ_FIRST(&s->waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
-		if (s->ended >= w->need || now.tv_sec > w->deadline.tv_sec ||
+		if ((s->ended >= w->need &&
+		     (s->om == NULL || s->om_failed || s->om_ended >= w->om_need)) ||
+		    now.tv_sec > w->deadline.tv_sec ||
 		    (now.tv_sec == w->deadline.tv_sec && now.tv_nsec >= w->deadline.tv_nsec)) {
 			struct req *r = w->r;
 			void (*done)(struct req *) = w->done;
@@ -381,8 +533,54 @@ rmsync_refresh_cb(enum db_status st, const PGresult *res, const char *errmsg, vo
 }
 
 static void
+rmsync_om_cb(enum db_status st, const PGresult *res, const char *errmsg, void *arg)
+{
+	struct rmsync *s = arg;
+	uint64_t gen = s->om_started;
+	int changes;
+
+	s->om_query = NULL;
+	if (st != DB_OK) {
+		char esc[256];
+
+		log_warnx("overview model: refresh failed: %s",
+			  log_escape(errmsg, strlen(errmsg), esc, sizeof(esc)));
+		rmsync_wake(s);
+		return;
+	}
+	if (PQntuples(res) > 0)
+		s->today = (int32_t)strtol(PQgetvalue(res, 0, PQfnumber(res, "_today")), NULL, 10);
+	changes = PQgetisnull(res, 0, PQfnumber(res, "_seq")) ? 0 : PQntuples(res);
+	if (rmsync_om_apply(s, res) == -1) {
+		log_warnx("overview model: a change could not be applied; answering from SQL");
+		s->om_failed = 1;
+	}
+	if (changes < s->limit)
+		s->om_ended = gen;
+	rmsync_wake(s);
+	if (changes == s->limit || !TAILQ_EMPTY(&s->waiters))
+		rmsync_refresh(s);
+}
+
+static void
+rmsync_om_refresh(struct rmsync *s)
+{
+	char after[24], limit[16];
+	const char *params[2] = {after, limit};
+
+	if (s->om == NULL || s->om_failed || s->om_query != NULL)
+		return;
+	snprintf(after, sizeof(after), "%lld", (long long)s->om_seq);
+	snprintf(limit, sizeof(limit), "%d", s->limit);
+	s->om_query = db_query(s->spool, &rmsync_om_stmt, 2, params, rmsync_om_cb, s);
+	if (s->om_query != NULL)
+		s->om_started++;
+}
+
+static void
 rmsync_refresh(struct rmsync *s)
 {
+	rmsync_om_refresh(s);
 	char after[24], limit[16];
 	const char *params[2] = {after, limit};
 
@@ -391,8 +589,7 @@ rmsync_refresh(struct rmsync *s)
 	snprintf(after, sizeof(after), "%lld", (long long)rm_seq(s->m));
 	snprintf(limit, sizeof(limit), "%d", s->limit);
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
-	s->query =
-	    db_query(s->srv->investor, &rmsync_changes_stmt, 2, params, rmsync_refresh_cb, s);
+	s->query = db_query(s->ipool, &rmsync_changes_stmt, 2, params, rmsync_refresh_cb, s);
 	if (s->query != NULL)
 		s->started++;
 }
@@ -424,6 +621,18 @@ rmsync_new(struct server *srv)
 	}
 	s->srv = srv;
 	s->limit = cfg->read_model_batch;
+	{
+		struct db_pool_opts io = server_pool_opts(cfg, "investor-model");
+		struct db_pool_opts so = server_pool_opts(cfg, "staff-model");
+
+		io.size = so.size = 1;
+		if ((s->ipool = db_pool_new(srv->base, cfg->db_investor_conninfo, &io)) == NULL ||
+		    (s->spool = db_pool_new(srv->base, cfg->db_staff_conninfo, &so)) == NULL) {
+			log_warnx("read model: no database pool; answering from SQL");
+			rmsync_free(s);
+			return NULL;
+		}
+	}
 	TAILQ_INIT(&s->waiters);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rmsync_load(s) == -1) {
@@ -434,6 +643,17 @@ rmsync_new(struct server *srv)
 	log_info("read model: %zu published records loaded at feed position %lld in %.0f ms, "
 		 "%zu bytes",
 		 rm_count(s->m), (long long)rm_seq(s->m), rmsync_ms_since(&t0), rm_bytes(s->m));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((s->om = om_new()) == NULL || rmsync_om_load(s) == -1) {
+		log_warnx("overview model: not loaded; overviews answer from SQL");
+		om_free(s->om);
+		s->om = NULL;
+	} else {
+		log_info("overview model: %zu records loaded at feed position %lld in %.0f ms, "
+			 "%zu bytes",
+			 om_count(s->om), (long long)s->om_seq, rmsync_ms_since(&t0),
+			 om_bytes(s->om));
+	}
 	if ((s->timer = event_new(srv->base, -1, EV_PERSIST, rmsync_timer_cb, s)) == NULL ||
 	    event_add(s->timer, &tv) == -1) {
 		rmsync_free(s);
@@ -455,10 +675,24 @@ rmsync_free(struct rmsync *s)
 	}
 	if (s->query != NULL)
 		db_query_cancel(s->query);
+	if (s->om_query != NULL)
+		db_query_cancel(s->om_query);
+	db_pool_free(s->ipool);
+	db_pool_free(s->spool);
+	om_free(s->om);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	rm_free(s->m);
 	free(s);
+}
+
+const struct om *
+rmsync_overview(const struct rmsync *s, int32_t *today)
+{
+	if (s == NULL || s->om == NULL || s->om_failed)
+		return NULL;
+	*today = s->today;
+	return s->om;
 }
 
 const struct rm *
@@ -480,6 +714,7 @@ rmsync_wait(struct rmsync *s, struct req *r, void (*done)(struct req *r))
 	/* a refresh that starts after now; one in flight may have begun
 	 * before the caller's commit */
 	w->need = s->started + 1;
+	w->om_need = s->om_started + 1;
 	ms = s->srv->cfg->read_model_wait_ms;
 	clock_gettime(CLOCK_MONOTONIC, &w->deadline);
 	w->deadline.tv_sec += ms / 1000;

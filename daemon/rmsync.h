@@ -25,6 +25,12 @@ struct req;
 struct rmsync *rmsync_new(struct server *srv);
 void rmsync_free(struct rmsync *s);
 
+struct om;
+
+/* The overview model (every live record) and the registry's today (days
+ * since 1970, Europe/Berlin) when it may answer, else NULL. */
+const struct om *rmsync_overview(const struct rmsync *s, int32_t *today);
+
 /* The model when it may answer now, else NULL. */
 const struct rm *rmsync_model(const struct rmsync *s);
 

@@ -446,8 +446,7 @@ server_listen(struct server *srv, char *err, size_t errlen)
 	return 0;
 }
 
-/* Pool options from the config. */
-static struct db_pool_opts
+struct db_pool_opts
 server_pool_opts(const struct config *cfg, const char *name)
 {
 	struct db_pool_opts o = {

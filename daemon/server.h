@@ -51,6 +51,9 @@ struct server {
 	int lingering; /* drained of requests, waiting for connections */
 };
 
+/* Database pool options from the config; name is kept (a literal). */
+struct db_pool_opts server_pool_opts(const struct config *cfg, const char *name);
+
 /* Creates TLS context, pools, evhttp and listener from cfg (consumed). */
 struct server *server_new(struct event_base *base, struct config *cfg, const char *config_path)
     __attribute__((warn_unused_result));

@@ -20,6 +20,7 @@ void test_report_register(void);
 void test_searchq_register(void);
 void test_client_search_register(void);
 void test_rm_register(void);
+void test_om_register(void);
 
 int
 main(void)
@@ -43,6 +44,7 @@ main(void)
 	test_searchq_register();
 	test_client_search_register();
 	test_rm_register();
+	test_om_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
