@@ -26,8 +26,8 @@ PKGS=(
     # memory checking, formatting
     libcunit1-dev curl python3 python3-protobuf protobuf-compiler gdal-bin
     valgrind clang-format
-    # bench: HTTP load generator
-    wrk
+    # bench: HTTP load generator, static-file reference server
+    wrk nginx-light
 )
 CREATECLUSTER_CONF=/etc/postgresql-common/createcluster.conf
 
@@ -102,6 +102,17 @@ for p in "${missing[@]}"; do
 done
 if ((needs_pg)); then
     disable_main_cluster
+fi
+
+# The packages are for vacancyd's private servers (its own PostgreSQL
+# cluster, the bench's own nginx): Debian must not start system services
+# for them. policy-rc.d answering 101 forbids that during this install; an
+# existing policy is left alone.
+POLICY_RC=/usr/sbin/policy-rc.d
+if [[ ! -e $POLICY_RC ]]; then
+    printf '#!/bin/sh\n# written by vacancyd deploy/install-deps.sh for one install\nexit 101\n' >"$POLICY_RC"
+    chmod 755 "$POLICY_RC"
+    trap 'rm -f "$POLICY_RC"' EXIT
 fi
 
 msg "installing ${#missing[@]} package(s): ${missing[*]}"

@@ -491,3 +491,19 @@ harness_token(const struct daemon *d, const char *role, const char *scope)
 	out[strcspn(out, "\n")] = '\0';
 	return strdup(out);
 }
+
+long
+harness_metric(const struct daemon *d, const char *name)
+{
+	struct http_resp r;
+	char line[256];
+	const char *p;
+	long n = -1;
+
+	snprintf(line, sizeof(line), "\n%s ", name);
+	if (harness_http(d, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r) == 0 &&
+	    r.body != NULL && (p = strstr(r.body, line)) != NULL)
+		n = atol(p + strlen(line));
+	harness_resp_free(&r);
+	return n;
+}

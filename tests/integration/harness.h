@@ -75,6 +75,9 @@ PGconn *harness_pg(const char *conninfo);
 
 /* Creates a token with `vacancyd token create`; malloc'd, or NULL. */
 char *harness_token(const struct daemon *d, const char *role, const char *scope);
+/* The value of one Prometheus line "name value" of GET /metrics, or -1. */
+long harness_metric(const struct daemon *d, const char *name);
+
 /* Runs a shell command, returns its exit status; output (if out) captured. */
 int harness_run(const char *cmd, char *out, size_t outlen);
 

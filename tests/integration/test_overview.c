@@ -477,19 +477,11 @@ sql_long(const char *sql)
 	"stale_after_days = 200\noverdue_after_days = 30\nmax_sync_records = 1000\n"               \
 	"auth_cache_ttl_ms = 60000"
 
-/* How many answers the daemon's in-memory models have given (/metrics). */
+/* How many answers the daemon's in-memory models have given. */
 static long
 model_answers(void)
 {
-	struct http_resp r;
-	const char *p;
-	long n = -1;
-
-	if (harness_http(&dmn, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r) == 0 &&
-	    (p = strstr(r.body, "vacancyd_read_model_answers_total ")) != NULL)
-		n = atol(p + strlen("vacancyd_read_model_answers_total "));
-	harness_resp_free(&r);
-	return n;
+	return harness_metric(&dmn, "vacancyd_read_model_answers_total");
 }
 
 static int

@@ -1502,19 +1502,11 @@ test_load(void)
 	loaded = 1;
 }
 
-/* How many answers the daemon's read model has given (from /metrics). */
+/* How many answers the daemon's in-memory models have given. */
 static long
 model_answers(void)
 {
-	struct http_resp r;
-	const char *p;
-	long n = -1;
-
-	if (harness_http(&dmn, "GET", "/metrics", NULL, NULL, NULL, NULL, 0, NULL, &r) == 0 &&
-	    (p = strstr(r.body, "vacancyd_read_model_answers_total ")) != NULL)
-		n = atol(p + strlen("vacancyd_read_model_answers_total "));
-	harness_resp_free(&r);
-	return n;
+	return harness_metric(&dmn, "vacancyd_read_model_answers_total");
 }
 
 static void
