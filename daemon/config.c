@@ -84,6 +84,9 @@ static const struct config_entry config_table[] = {
      "changes the read model reads in one query"},
     {"read_model_wait_ms", CONFIG_INT, CF(read_model_wait_ms), 0, 60000, "2000",
      "longest a sync waits for the read model to show it before answering"},
+    {"overview_cache_ms", CONFIG_INT, CF(overview_cache_ms), 0, 3600000, "1000",
+     "how long a computed overview is reused while the registry does not change (0: "
+     "never); it bounds how late a transfer that changed nothing shows as the last one"},
     {"page_token_ttl_s", CONFIG_INT, CF(page_token_ttl_s), 1, 86400, "3600",
      "how long a search's page token stays valid (the database keeps versions a day)"},
     {"page_token_key_file", CONFIG_STRING, CF(page_token_key_file), 0, 0, "",

@@ -45,6 +45,7 @@ struct config {
 	int read_model_refresh_ms;
 	int read_model_batch;
 	int read_model_wait_ms;
+	int overview_cache_ms;
 	char *page_token_key_file;
 	/* behaviour */
 	int auth_cache_ttl_ms;

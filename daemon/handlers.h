@@ -15,6 +15,7 @@ void history_get(struct req *r);	/* GET /v1/records/{id}/history (history.c) */
 void overview_get(struct req *r);	/* GET /v1/overview (overview.c) */
 void municipalities_get(struct req *r); /* GET /v1/municipalities (overview.c) */
 void changes_get(struct req *r);	/* GET /v1/changes (changes.c) */
+void overview_cache_clear(void);	/* drops the computed overviews (overview.c) */
 void sync_post(struct req *r);		/* POST /v1/sync (sync.c) */
 void search_get(struct req *r);		/* GET /v1/records?... (search.c) */
 void search_post(struct req *r);	/* POST /v1/search (search.c) */

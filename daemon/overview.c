@@ -329,6 +329,110 @@ struct overview_ctx {
 	struct overview_query q;
 };
 
+/*
+ * Computed overviews, reused while the model's generation is the same and
+ * for at most overview_cache_ms (the last transfers are read per
+ * computation: a transfer that changed nothing changes no generation).
+ * Dashboards reload the same few regions; a county's figures cost a pass
+ * over its records each time otherwise.
+ */
+#define OVERVIEW_CACHE 32
+static struct overview_cached {
+	char key[64];
+	uint64_t generation;
+	struct timespec at;
+	enum codec_format format;
+	char *body;
+	size_t len;
+} overview_cache[OVERVIEW_CACHE];
+
+static void
+overview_cache_key(const struct overview_query *q, int stale_days, char *key, size_t len)
+{
+	snprintf(key, len, "%s|%s|%s|%d", q->region, q->group[0] ? q->group[0] : "",
+		 q->group[1] ? q->group[1] : "", stale_days);
+}
+
+static double
+overview_age_ms(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 + (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+void
+overview_cache_clear(void)
+{
+	for (int i = 0; i < OVERVIEW_CACHE; i++) {
+		free(overview_cache[i].body);
+		overview_cache[i].body = NULL;
+	}
+}
+
+/* Answers from the cache (1), or 0. */
+static int
+overview_cache_reply(struct req *r, const struct overview_query *q)
+{
+	uint64_t gen = rmsync_overview_generation(r->srv->rms);
+	char key[64];
+
+	if (r->srv->cfg->overview_cache_ms == 0)
+		return 0;
+	overview_cache_key(q, r->srv->cfg->stale_after_days, key, sizeof(key));
+	for (int i = 0; i < OVERVIEW_CACHE; i++) {
+		struct overview_cached *c = &overview_cache[i];
+		struct buf body;
+
+		if (c->body == NULL || c->format != r->out || c->generation != gen ||
+		    strcmp(c->key, key) != 0 ||
+		    overview_age_ms(&c->at) > r->srv->cfg->overview_cache_ms)
+			continue;
+		buf_init(&body, 0);
+		buf_add(&body, c->body, c->len);
+		rmsync_answered(r->srv->rms);
+		req_reply(r, 200, codec_content_type(r->out), &body);
+		return 1;
+	}
+	return 0;
+}
+
+/* Keeps an answer in the slot of the same key, or the oldest one. */
+static void
+overview_cache_put(struct req *r, const struct overview_query *q, const ProtobufCMessage *msg)
+{
+	struct overview_cached *slot = &overview_cache[0];
+	char key[64];
+	struct buf b;
+
+	if (r->srv->cfg->overview_cache_ms == 0)
+		return;
+	overview_cache_key(q, r->srv->cfg->stale_after_days, key, sizeof(key));
+	for (int i = 0; i < OVERVIEW_CACHE; i++) {
+		struct overview_cached *c = &overview_cache[i];
+
+		if ((c->body != NULL && strcmp(c->key, key) == 0 && c->format == r->out) ||
+		    c->body == NULL) {
+			slot = c;
+			break;
+		}
+		if (overview_age_ms(&c->at) > overview_age_ms(&slot->at))
+			slot = c;
+	}
+	buf_init(&b, 0);
+	if (codec_encode(msg, r->out, &b) == -1) {
+		buf_free(&b);
+		return;
+	}
+	free(slot->body);
+	slot->body = buf_detach(&b, &slot->len);
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	slot->generation = rmsync_overview_generation(r->srv->rms);
+	slot->format = r->out;
+	clock_gettime(CLOCK_MONOTONIC, &slot->at);
+}
+
 /* The figures from memory; transfers (may be NULL) has the municipalities'
  * last transfers, ordered by AGS. */
 static void
@@ -342,6 +446,7 @@ overview_from_model(struct req *r, const PGresult *transfers)
 	char(*ags)[12] = NULL;
 	size_t n = 0;
 	int32_t today;
+	int t = 0;
 	char lo[9], hi[9];
 
 	if ((m = rmsync_overview(r->srv->rms, &today)) == NULL) {
@@ -372,10 +477,13 @@ overview_from_model(struct req *r, const PGresult *transfers)
 		if (x->ags != 0) {
 			snprintf(ags[i], sizeof(ags[i]), "%08u", (unsigned)x->ags);
 			w->municipality_ags = ags[i];
-			/* the transfers are ordered by AGS: find this one's */
-			for (int t = 0; transfers != NULL && t < PQntuples(transfers); t++)
-				if (strcmp(PQgetvalue(transfers, t, 0), ags[i]) == 0)
-					w->last_transfer_at = PQgetvalue(transfers, t, 1);
+			/* rows and transfers are both ordered by AGS: merge */
+			while (transfers != NULL && t < PQntuples(transfers) &&
+			       strcmp(PQgetvalue(transfers, t, 0), ags[i]) < 0)
+				t++;
+			if (transfers != NULL && t < PQntuples(transfers) &&
+			    strcmp(PQgetvalue(transfers, t, 0), ags[i]) == 0)
+				w->last_transfer_at = PQgetvalue(transfers, t, 1);
 		}
 		w->has_object_type = x->object_type != 0;
 		w->object_type = (Vacancy__V1__ObjectType__Value)x->object_type;
@@ -399,6 +507,7 @@ overview_from_model(struct req *r, const PGresult *transfers)
 	rmsync_answered(r->srv->rms);
 	o.rows = ptrs;
 	o.n_rows = n;
+	overview_cache_put(r, &c->q, &o.base);
 	req_reply_msg(r, 200, &o.base);
 out:
 	free(rows);
@@ -436,12 +545,15 @@ overview_get(struct req *r)
 		return;
 	}
 	if (rmsync_overview(r->srv->rms, &(int32_t){0}) != NULL) {
-		struct overview_ctx *c = calloc(1, sizeof(*c));
+		struct overview_ctx *c;
 
-		if (c == NULL) {
+		if (overview_cache_reply(r, &q))
+			return;
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
 			req_error(r, 503, "UNAVAILABLE", "out of memory");
 			return;
 		}
+
 		c->q = q;
 		r->ctx = c;
 		r->ctx_free = free;

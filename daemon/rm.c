@@ -630,64 +630,14 @@ rm_cells(const struct rm *m, const struct searchq *q, uint32_t *out)
 	return n;
 }
 
-/* A cell's position in the newest-first merge. */
-struct rm_head {
-	const struct rm_cell *cell;
-	uint32_t at;
-};
-
-static void
-rm_heap_down(struct rm_head *h, size_t n, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		struct rm_head t;
-
-		if (l < n && rm_cmp_updated(h[l].cell->e[h[l].at], h[s].cell->e[h[s].at]) < 0)
-			s = l;
-		if (r < n && rm_cmp_updated(h[r].cell->e[h[r].at], h[s].cell->e[h[s].at]) < 0)
-			s = r;
-		if (s == i)
-			return;
-		t = h[i];
-		h[i] = h[s];
-		h[s] = t;
-		i = s;
-	}
-}
-
-/* Newest first: merge the cells' sorted runs, from the cursor on. */
-static size_t
-rm_search_updated(const struct rm_filter *f, const struct rm_cell *const *cells, size_t ncells,
-		  struct rm_head *heap, const struct rm_entry **out, size_t max)
-{
-	size_t n = 0, got = 0;
-
-	for (size_t i = 0; i < ncells; i++) {
-		uint32_t at = f->has_cursor ? rm_cell_find(cells[i], &f->cursor) : 0;
-
-		/* rm_cell_find stops at the cursor's own key: skip it */
-		while (f->has_cursor && at < cells[i]->n &&
-		       rm_cmp_updated(cells[i]->e[at], &f->cursor) <= 0)
-			at++;
-		if (at < cells[i]->n)
-			heap[n++] = (struct rm_head){cells[i], at};
-	}
-	for (size_t i = n; i-- > 0;)
-		rm_heap_down(heap, n, i);
-	while (n > 0 && got < max) {
-		const struct rm_entry *e = heap[0].cell->e[heap[0].at];
-
-		if (rm_match(f, e))
-			out[got++] = e;
-		if (++heap[0].at == heap[0].cell->n)
-			heap[0] = heap[--n];
-		rm_heap_down(heap, n, 0);
-	}
-	return got;
-}
-
-/* Any other order: the best max of every matching entry, by a max-heap. */
+/*
+ * The best max matching entries after the cursor, by a bounded max-heap
+ * (its top is the worst kept). Newest first, each cell is read from the
+ * cursor on in its own order and left as soon as its entries come after
+ * the worst kept: a page costs about the entries newer than its last one
+ * in the cells the box touches, one filter test each (a k-way merge of the
+ * cells spent most of its time keeping its heap).
+ */
 static void
 rm_top_down(const struct rm_entry **h, size_t n, size_t i, int sort)
 {
@@ -722,14 +672,24 @@ rm_search_top(const struct rm_filter *f, const struct rm_cell *const *cells, siz
 	      const struct rm_entry **out, size_t max)
 {
 	int sort = f->q->sort;
+	int newest = sort == VACANCY__V1__SEARCH_SORT__VALUE__UPDATED_DESC;
 	size_t n = 0;
 
 	if (max == 0)
 		return 0;
 	for (size_t c = 0; c < ncells; c++) {
-		for (uint32_t i = 0; i < cells[c]->n; i++) {
+		uint32_t i = 0;
+
+		if (newest && f->has_cursor) {
+			i = rm_cell_find(cells[c], &f->cursor);
+			while (i < cells[c]->n && rm_cmp_updated(cells[c]->e[i], &f->cursor) <= 0)
+				i++;
+		}
+		for (; i < cells[c]->n; i++) {
 			const struct rm_entry *e = cells[c]->e[i];
 
+			if (newest && n == max && rm_cmp_updated(e, out[0]) > 0)
+				break; /* the rest of the cell is older still */
 			if (!rm_match(f, e) || (f->has_cursor && rm_cmp(sort, e, &f->cursor) <= 0))
 				continue;
 			if (n < max) {
@@ -761,16 +721,7 @@ rm_search(const struct rm *m, const struct searchq *q, int64_t asof, const struc
 	ncells = rm_cells(m, q, idx);
 	for (size_t i = 0; i < ncells; i++)
 		cells[i] = &m->cells[idx[i]];
-	if (q->sort == VACANCY__V1__SEARCH_SORT__VALUE__UPDATED_DESC) {
-		struct rm_head *heap = malloc((ncells ? ncells : 1) * sizeof(*heap));
-
-		if (heap == NULL)
-			return -1;
-		got = rm_search_updated(&f, cells, ncells, heap, out, max);
-		free(heap);
-	} else {
-		got = rm_search_top(&f, cells, ncells, out, max);
-	}
+	got = rm_search_top(&f, cells, ncells, out, max);
 	return (int)got;
 }
 

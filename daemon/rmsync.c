@@ -92,6 +92,7 @@ struct rmsync {
 	int om_failed;
 	struct db_query *om_query;
 	uint64_t om_started, om_ended;
+	uint64_t om_generation; /* changes whenever the figures may */
 };
 
 /* Column numbers of a result. */
@@ -548,9 +549,17 @@ rmsync_om_cb(enum db_status st, const PGresult *res, const char *errmsg, void *a
 		rmsync_wake(s);
 		return;
 	}
-	if (PQntuples(res) > 0)
-		s->today = (int32_t)strtol(PQgetvalue(res, 0, PQfnumber(res, "_today")), NULL, 10);
+	if (PQntuples(res) > 0) {
+		int32_t today =
+		    (int32_t)strtol(PQgetvalue(res, 0, PQfnumber(res, "_today")), NULL, 10);
+
+		if (today != s->today)
+			s->om_generation++;
+		s->today = today;
+	}
 	changes = PQgetisnull(res, 0, PQfnumber(res, "_seq")) ? 0 : PQntuples(res);
+	if (changes > 0)
+		s->om_generation++;
 	if (rmsync_om_apply(s, res) == -1) {
 		log_warnx("overview model: a change could not be applied; answering from SQL");
 		s->om_failed = 1;
@@ -621,18 +630,6 @@ rmsync_new(struct server *srv)
 	}
 	s->srv = srv;
 	s->limit = cfg->read_model_batch;
-	{
-		struct db_pool_opts io = server_pool_opts(cfg, "investor-model");
-		struct db_pool_opts so = server_pool_opts(cfg, "staff-model");
-
-		io.size = so.size = 1;
-		if ((s->ipool = db_pool_new(srv->base, cfg->db_investor_conninfo, &io)) == NULL ||
-		    (s->spool = db_pool_new(srv->base, cfg->db_staff_conninfo, &so)) == NULL) {
-			log_warnx("read model: no database pool; answering from SQL");
-			rmsync_free(s);
-			return NULL;
-		}
-	}
 	TAILQ_INIT(&s->waiters);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rmsync_load(s) == -1) {
@@ -653,6 +650,19 @@ rmsync_new(struct server *srv)
 			 "%zu bytes",
 			 om_count(s->om), (long long)s->om_seq, rmsync_ms_since(&t0),
 			 om_bytes(s->om));
+	}
+	/* after the loads: a pool's connection attempts need the event loop */
+	{
+		struct db_pool_opts io = server_pool_opts(cfg, "investor-model");
+		struct db_pool_opts so = server_pool_opts(cfg, "staff-model");
+
+		io.size = so.size = 1;
+		if ((s->ipool = db_pool_new(srv->base, cfg->db_investor_conninfo, &io)) == NULL ||
+		    (s->spool = db_pool_new(srv->base, cfg->db_staff_conninfo, &so)) == NULL) {
+			log_warnx("read model: no database pool; answering from SQL");
+			rmsync_free(s);
+			return NULL;
+		}
 	}
 	if ((s->timer = event_new(srv->base, -1, EV_PERSIST, rmsync_timer_cb, s)) == NULL ||
 	    event_add(s->timer, &tv) == -1) {
@@ -693,6 +703,12 @@ rmsync_overview(const struct rmsync *s, int32_t *today)
 		return NULL;
 	*today = s->today;
 	return s->om;
+}
+
+uint64_t
+rmsync_overview_generation(const struct rmsync *s)
+{
+	return s != NULL ? s->om_generation : 0;
 }
 
 const struct rm *

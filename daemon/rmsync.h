@@ -31,6 +31,9 @@ struct om;
  * since 1970, Europe/Berlin) when it may answer, else NULL. */
 const struct om *rmsync_overview(const struct rmsync *s, int32_t *today);
 
+/* A number that changes whenever the overview model's figures may. */
+uint64_t rmsync_overview_generation(const struct rmsync *s);
+
 /* The model when it may answer now, else NULL. */
 const struct rm *rmsync_model(const struct rmsync *s);
 

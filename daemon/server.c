@@ -35,6 +35,7 @@
 #include <openssl/rand.h>
 
 #include "auth.h"
+#include "handlers.h"
 #include "log.h"
 #include "metrics.h"
 #include "req.h"
@@ -487,15 +488,15 @@ server_new(struct event_base *base, struct config *cfg, const char *config_path)
 	if (cfg->page_token_key_file[0] == '\0')
 		log_info("server: page tokens are signed with a key of this process only; set "
 			 "page_token_key_file when several daemons serve one registry");
+	/* the models load first, blocking, before the pools start to connect
+	 * and the listener opens (without them, SQL answers) */
+	srv->rms = rmsync_new(srv);
 	opts = server_pool_opts(cfg, "staff");
 	if ((srv->staff = db_pool_new(base, cfg->db_staff_conninfo, &opts)) == NULL)
 		goto fail_msg;
 	opts = server_pool_opts(cfg, "investor");
 	if ((srv->investor = db_pool_new(base, cfg->db_investor_conninfo, &opts)) == NULL)
 		goto fail_msg;
-	/* loads before the listener opens: a blocking read of the published
-	 * records (without it, investors are answered from SQL) */
-	srv->rms = rmsync_new(srv);
 	if ((srv->auth = auth_cache_new(4096)) == NULL || (srv->metrics = metrics_new()) == NULL)
 		goto fail_msg;
 	if ((srv->http = evhttp_new(base)) == NULL)
@@ -545,6 +546,7 @@ server_free(struct server *srv)
 		event_free(srv->drain_timer);
 	rmsync_free(srv->rms);
 	srv->rms = NULL;
+	overview_cache_clear();
 	/* Pools first: a request still waiting for the database gets its
 	 * DB_UNAVAILABLE callback and replies while its connection exists. */
 	if (srv->staff)

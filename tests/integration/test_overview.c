@@ -1651,6 +1651,53 @@ expect_400(const char *path, const char *name, const char *other)
 	harness_resp_free(&r);
 }
 
+/* Records of munis[0] in the county's overview by municipality, or -1. */
+static long
+county_records_of_first(void)
+{
+	struct http_resp r;
+	Vacancy__V1__Overview *o;
+	long n = -1;
+
+	harness_http(&dmn, "GET", "/v1/overview?region=" COUNTY "&group_by=municipality",
+		     tok_county, "application/x-protobuf", NULL, NULL, 0, NULL, &r);
+	if (r.status == 200 &&
+	    (o = vacancy__v1__overview__unpack(NULL, r.len, (const uint8_t *)r.body)) != NULL) {
+		for (size_t i = 0; i < o->n_rows; i++)
+			if (o->rows[i]->municipality_ags &&
+			    strcmp(o->rows[i]->municipality_ags, munis[0].ags) == 0)
+				n = (long)o->rows[i]->records;
+		vacancy__v1__overview__free_unpacked(o, NULL);
+	}
+	harness_resp_free(&r);
+	return n;
+}
+
+/* The overview model reuses a computed overview only while nothing
+ * changed: a record synced in shows in the very next overview. */
+static void
+test_change_shows_at_once(void)
+{
+	struct site s;
+	long before, after;
+
+	CU_ASSERT_FATAL(loaded);
+	before = county_records_of_first();
+	CU_ASSERT(before > 0);
+	CU_ASSERT_EQUAL(county_records_of_first(), before); /* now from the cache */
+	site_init(&s, 0);
+	s.m = 0;
+	s.withdrawn = 0;
+	s.rev = 1;
+	snprintf(s.ext, sizeof(s.ext), "CACHE-1");
+	xfer_begin(0, "cache", 0);
+	xfer_upsert(&s);
+	xf.created = 1;
+	CU_ASSERT_EQUAL_FATAL(xfer_send("now()"), 0);
+	after = county_records_of_first();
+	CU_ASSERT_EQUAL(after, before + 1);
+}
+
 static void
 test_bad_parameters(void)
 {
@@ -1716,4 +1763,5 @@ test_overview_register(void)
 	CU_add_test(s, "municipalities: records, last transfer, overdue", test_municipalities);
 	CU_add_test(s, "roles and scopes", test_roles);
 	CU_add_test(s, "bad parameters: 400 naming the parameter", test_bad_parameters);
+	CU_add_test(s, "a change shows in the next overview", test_change_shows_at_once);
 }
