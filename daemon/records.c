@@ -13,6 +13,7 @@
 #include "pgmap.h"
 #include "project.h"
 #include "rmsync.h"
+#include "searchq.h"
 
 static const struct db_stmt records_investor_stmt = {
     "record_investor",
@@ -101,21 +102,8 @@ records_from_model(struct req *r)
 	const struct rm *m = rmsync_model(r->srv->rms);
 	const struct rm_entry *e;
 	unsigned char id[16];
-	int o = 0;
 
-	if (m == NULL)
-		return 0;
-	for (const char *p = r->route.param; *p != '\0' && o < 16; p++) {
-		unsigned hi, lo;
-
-		if (*p == '-')
-			continue;
-		if (sscanf(p, "%1x%1x", &hi, &lo) != 2)
-			return 0;
-		id[o++] = (unsigned char)(hi * 16 + lo);
-		p++;
-	}
-	if (o != 16)
+	if (m == NULL || searchq_uuid_parse(r->route.param, id) == -1)
 		return 0;
 	rmsync_answered(r->srv->rms);
 	if ((e = rm_get(m, id)) == NULL) {

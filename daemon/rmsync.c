@@ -18,6 +18,7 @@
 #include "om.h"
 #include "req.h"
 #include "rmsync.h"
+#include "searchq.h"
 #include "server.h"
 
 /* The investor view's row with the model's keys in front. */
@@ -123,30 +124,6 @@ rmsync_cols(const PGresult *res, struct rmsync_cols *c)
 	c->id = PQfnumber(res, "record_id");
 }
 
-static int
-rmsync_hex(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int
-rmsync_uuid(const char *s, unsigned char out[16])
-{
-	int o = 0;
-
-	for (; *s != '\0' && o < 16; s++) {
-		int hi, lo;
-
-		if (*s == '-')
-			continue;
-		if ((hi = rmsync_hex(s[0])) < 0 || (lo = rmsync_hex(s[1])) < 0)
-			return -1;
-		out[o++] = (unsigned char)(hi * 16 + lo);
-		s++;
-	}
-	return o == 16 ? 0 : -1;
-}
-
 static uint8_t
 rmsync_enum(const ProtobufCEnumDescriptor *d, const char *name)
 {
@@ -204,7 +181,7 @@ rmsync_row(const PGresult *res, int i, const struct rmsync_cols *c, struct rm_ke
 	if (PQgetisnull(res, i, c->id))
 		return 0;
 	memset(k, 0, sizeof(*k));
-	if (rmsync_uuid(PQgetvalue(res, i, c->id), k->id) == -1)
+	if (searchq_uuid_parse(PQgetvalue(res, i, c->id), k->id) == -1)
 		return -1;
 	k->updated_us = strtoll(PQgetvalue(res, i, c->us), NULL, 10);
 	k->ags = (uint32_t)strtoul(PQgetvalue(res, i, c->ags), NULL, 10);
@@ -265,7 +242,7 @@ rmsync_apply(struct rmsync *s, const PGresult *res, int64_t seq)
 			rc = -1;
 		else if (published == 0 && c.rid < 0)
 			continue; /* the load: a row the projection refuses is not shown */
-		else if (c.rid >= 0 && rmsync_uuid(PQgetvalue(res, i, c.rid), id) == -1)
+		else if (c.rid >= 0 && searchq_uuid_parse(PQgetvalue(res, i, c.rid), id) == -1)
 			rc = -1;
 		else if (rm_apply(s->m, at, published ? k.id : id, published ? &k : NULL,
 				  (const unsigned char *)pb.data, pb.len) == -1)
@@ -321,13 +298,13 @@ rmsync_om_apply(struct rmsync *s, const PGresult *res)
 		if (PQgetisnull(res, i, cid)) {
 			unsigned char id[16];
 
-			if (crid < 0 || rmsync_uuid(PQgetvalue(res, i, crid), id) == -1)
+			if (crid < 0 || searchq_uuid_parse(PQgetvalue(res, i, crid), id) == -1)
 				return -1;
 			om_remove(s->om, id);
 			continue;
 		}
 		memset(&o, 0, sizeof(o));
-		if (rmsync_uuid(PQgetvalue(res, i, cid), o.id) == -1)
+		if (searchq_uuid_parse(PQgetvalue(res, i, cid), o.id) == -1)
 			return -1;
 		o.ags = (uint32_t)strtoul(PQgetvalue(res, i, cags), NULL, 10);
 		o.object_type = rmsync_enum(&vacancy__v1__object_type__value__descriptor,

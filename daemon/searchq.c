@@ -1125,8 +1125,8 @@ searchq_sql(const struct searchq *q, struct buf *b, struct searchq_params *p)
 	return buf_failed(b) || p->overflow ? -1 : p->n;
 }
 
-static int
-sq_parse_uuid(const char *s, unsigned char out[16])
+int
+searchq_uuid_parse(const char *s, unsigned char out[16])
 {
 	int o = 0;
 
@@ -1150,7 +1150,8 @@ searchq_advance(struct searchq *q, const char *asof, const char *k, const char *
 	char *end;
 
 	q->asof = strtoll(asof, &end, 10);
-	if (*asof == '\0' || *end != '\0' || q->asof < 0 || sq_parse_uuid(rid, q->last_id) == -1)
+	if (*asof == '\0' || *end != '\0' || q->asof < 0 ||
+	    searchq_uuid_parse(rid, q->last_id) == -1)
 		return -1;
 	q->has_cursor = 1;
 	q->key_null = k == NULL;

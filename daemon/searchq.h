@@ -133,8 +133,10 @@ int searchq_count_sql(const struct searchq *q, long limit, struct buf *sql,
  */
 int searchq_advance(struct searchq *q, const char *asof, const char *k, const char *rid);
 
-/* The text form of a UUID, lower case. */
+/* The text form of a UUID, lower case; and its 16 bytes from text (hex
+ * digits of either case, dashes anywhere): 0 or -1. */
 void searchq_uuid_text(const unsigned char id[16], char out[37]);
+int searchq_uuid_parse(const char *s, unsigned char out[16]);
 
 /* The page token of q's position (after searchq_advance) into out. */
 void searchq_token(const struct searchq *q, const struct searchq_caller *who, char *out,

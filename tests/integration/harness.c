@@ -247,26 +247,25 @@ harness_header_cb(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-int
-harness_http(const struct daemon *d, const char *method, const char *path, const char *token,
-	     const char *accept, const char *content_type, const void *body, size_t len,
-	     const char *extra_header, struct http_resp *out)
+/* One request on handle c (reset first: an open connection is kept). */
+static int
+harness_perform(CURL *c, const struct daemon *d, const char *method, const char *path,
+		const char *token, const char *accept, const char *content_type, const void *body,
+		size_t len, const char *extra_header, long timeout_ms, struct http_resp *out)
 {
 	struct harness_sink sink = {out, 0};
 	struct curl_slist *hdrs = NULL;
-	char url[1024], h[8192], ca[600];
+	char url[8192], h[8192], ca[600];
 	CURLcode rc;
-	CURL *c;
 
 	memset(out, 0, sizeof(*out));
-	if ((c = curl_easy_init()) == NULL)
-		return -1;
+	curl_easy_reset(c);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", d->port, path);
 	snprintf(ca, sizeof(ca), "%s/ca.pem", harness_env("VACANCY_TEST_TLS"));
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, harness_body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
@@ -296,10 +295,48 @@ harness_http(const struct daemon *d, const char *method, const char *path, const
 	out->curl_error = (int)rc;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
 	if (out->body == NULL && (out->body = calloc(1, 1)) == NULL)
 		return -1;
 	return rc == CURLE_OK ? 0 : -1;
+}
+
+int
+harness_http(const struct daemon *d, const char *method, const char *path, const char *token,
+	     const char *accept, const char *content_type, const void *body, size_t len,
+	     const char *extra_header, struct http_resp *out)
+{
+	CURL *c = curl_easy_init();
+	int rc;
+
+	if (c == NULL) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	rc = harness_perform(c, d, method, path, token, accept, content_type, body, len,
+			     extra_header, 20000L, out);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+int
+harness_http_keep(void **conn, const struct daemon *d, const char *method, const char *path,
+		  const char *token, const char *accept, const char *content_type, const void *body,
+		  size_t len, struct http_resp *out)
+{
+	if (*conn == NULL && (*conn = curl_easy_init()) == NULL) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return harness_perform(*conn, d, method, path, token, accept, content_type, body, len, NULL,
+			       30000L, out);
+}
+
+void
+harness_http_close(void **conn)
+{
+	if (*conn != NULL)
+		curl_easy_cleanup(*conn);
+	*conn = NULL;
 }
 
 void

@@ -56,6 +56,14 @@ int harness_http(const struct daemon *d, const char *method, const char *path, c
 		 const char *accept, const char *content_type, const void *body, size_t len,
 		 const char *extra_header, struct http_resp *out);
 void harness_resp_free(struct http_resp *r);
+/*
+ * As harness_http, over a connection kept open between requests in *conn
+ * (NULL at first; the handle is made then); harness_http_close ends it.
+ */
+int harness_http_keep(void **conn, const struct daemon *d, const char *method, const char *path,
+		      const char *token, const char *accept, const char *content_type,
+		      const void *body, size_t len, struct http_resp *out);
+void harness_http_close(void **conn);
 
 /* Plain TCP: sends req, reads until close or timeout; returns bytes read or -1. */
 ssize_t harness_raw_tcp(int port, const void *req, size_t len, char *out, size_t outlen,

@@ -84,105 +84,15 @@ static int details_left = DETAILS_MAX;
 
 /* ---- one keep-alive HTTPS connection (harness_http opens one per request) ---- */
 
-static CURL *ka;
+static void *ka;
 
-struct ka_sink {
-	struct http_resp *r;
-	size_t cap;
-};
-
-static size_t
-ka_body_cb(char *p, size_t size, size_t n, void *arg)
-{
-	struct ka_sink *s = arg;
-	size_t add = size * n;
-
-	if (s->r->len + add + 1 > s->cap) {
-		size_t ncap = (s->r->len + add + 1) * 2;
-		char *nb = realloc(s->r->body, ncap);
-
-		if (nb == NULL)
-			return 0;
-		s->r->body = nb;
-		s->cap = ncap;
-	}
-	memcpy(s->r->body + s->r->len, p, add);
-	s->r->len += add;
-	s->r->body[s->r->len] = '\0';
-	return add;
-}
-
-static size_t
-ka_header_cb(char *p, size_t size, size_t n, void *arg)
-{
-	struct http_resp *r = arg;
-	size_t add = size * n, have = strlen(r->headers);
-
-	if (have + add + 1 < sizeof(r->headers)) {
-		memcpy(r->headers + have, p, add);
-		r->headers[have + add] = '\0';
-	}
-	if (add > 14 && strncasecmp(p, "Content-Type:", 13) == 0) {
-		size_t k = add - 14;
-
-		while (k > 0 && (p[14 + k - 1] == '\r' || p[14 + k - 1] == '\n'))
-			k--;
-		snprintf(r->content_type, sizeof(r->content_type), "%.*s", (int)k, p + 14);
-	}
-	return add;
-}
-
-/* As harness_http, over a connection kept open between requests. */
 static int
 ka_http(const char *method, const char *path, const char *token, const char *accept,
 	const char *content_type, const void *body, size_t len, struct http_resp *out)
 {
-	struct ka_sink sink = {out, 0};
-	struct curl_slist *hdrs = NULL;
-	char url[8192], h[8192], ca[600];
-	CURLcode rc;
-
-	memset(out, 0, sizeof(*out));
 	nrequests++;
-	if (ka == NULL && (ka = curl_easy_init()) == NULL)
-		return -1;
-	curl_easy_reset(ka); /* keeps the open connection */
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", dmn.port, path);
-	snprintf(ca, sizeof(ca), "%s/ca.pem", harness_env("VACANCY_TEST_TLS"));
-	curl_easy_setopt(ka, CURLOPT_URL, url);
-	curl_easy_setopt(ka, CURLOPT_CAINFO, ca);
-	curl_easy_setopt(ka, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(ka, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(ka, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(ka, CURLOPT_WRITEFUNCTION, ka_body_cb);
-	curl_easy_setopt(ka, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(ka, CURLOPT_HEADERFUNCTION, ka_header_cb);
-	curl_easy_setopt(ka, CURLOPT_HEADERDATA, out);
-	if (token) {
-		snprintf(h, sizeof(h), "Authorization: Bearer %s", token);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (accept) {
-		snprintf(h, sizeof(h), "Accept: %s", accept);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (content_type) {
-		snprintf(h, sizeof(h), "Content-Type: %s", content_type);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(ka, CURLOPT_HTTPHEADER, hdrs);
-	if (body) {
-		curl_easy_setopt(ka, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(ka, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	}
-	rc = curl_easy_perform(ka);
-	out->curl_error = (int)rc;
-	curl_easy_getinfo(ka, CURLINFO_RESPONSE_CODE, &out->status);
-	curl_slist_free_all(hdrs);
-	if (out->body == NULL && (out->body = calloc(1, 1)) == NULL)
-		return -1;
-	return rc == CURLE_OK ? 0 : -1;
+	return harness_http_keep(&ka, &dmn, method, path, token, accept, content_type, body, len,
+				 out);
 }
 
 /* ---- SQL as the cluster admin ---- */
@@ -1368,9 +1278,7 @@ suite_clean(void)
 	/* the keep-alive connection goes first: vacancyd freed its server
 	 * while an idle TLS connection was still open (use after free at
 	 * exit, seen under AddressSanitizer) */
-	if (ka != NULL)
-		curl_easy_cleanup(ka);
-	ka = NULL;
+	harness_http_close(&ka);
 	rc = harness_daemon_stop(&dmn);
 	for (int m = 0; m < GEN_NMUNI; m++)
 		free(tok_muni[m]);

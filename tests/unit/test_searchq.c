@@ -439,6 +439,24 @@ t_sql(void)
 	buf_free(&b);
 }
 
+static void
+t_uuid(void)
+{
+	unsigned char id[16];
+	char text[37];
+
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0F0E0D0C-0b0a-0908-0706-050403020100", id), 0);
+	searchq_uuid_text(id, text);
+	CU_ASSERT_STRING_EQUAL(text, "0f0e0d0c-0b0a-0908-0706-050403020100");
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0f0e0d0c0b0a09080706050403020100", id), 0);
+	CU_ASSERT_EQUAL(id[15], 0x00);
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0f0e0d0c-0b0a-0908-0706-0504030201", id), -1);
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0f0e0d0c-0b0a-0908-0706-05040302010000", id), -1);
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0f0e0d0c-0b0a-0908-0706-05040302010g", id), -1);
+	CU_ASSERT_EQUAL(searchq_uuid_parse("0f0e0d0c-0b0a-0908-0706-05040302010", id), -1);
+	CU_ASSERT_EQUAL(searchq_uuid_parse("", id), -1);
+}
+
 void
 test_searchq_register(void)
 {
@@ -450,4 +468,5 @@ test_searchq_register(void)
 	CU_add_test(s, "value checks", t_check_values);
 	CU_add_test(s, "page tokens: round trip, tampering, expiry", t_token);
 	CU_add_test(s, "SQL: parameters only, right sources per role", t_sql);
+	CU_add_test(s, "UUIDs to bytes and back", t_uuid);
 }
