@@ -34,7 +34,8 @@ PROTO_O    := $(BUILD)/proto/vacancy.pb-c.o
 CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
               daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c \
-              daemon/searchq.c daemon/rm.c daemon/om.c
+              daemon/searchq.c daemon/rm.c daemon/om.c \
+              daemon/syncrow.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/search.c daemon/export.c daemon/rmsync.c \
@@ -48,7 +49,7 @@ UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_js
               tests/unit/test_client_print.c tests/unit/test_validate.c tests/unit/test_csv.c \
               tests/unit/test_openimmo.c tests/unit/test_report.c tests/unit/test_searchq.c \
               tests/unit/test_client_search.c tests/unit/test_rm.c \
-              tests/unit/test_om.c
+              tests/unit/test_om.c tests/unit/test_syncrow.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c \

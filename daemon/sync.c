@@ -2,7 +2,8 @@
  * sync: POST /v1/sync, a municipality's transfer of upserts and withdrawals
  * (docs/sync.md). Decode (strict, within the body and memory budgets) ->
  * authorise (own AGS) -> limit (max_sync_records) -> validate every field of
- * every record (validate.c) -> one statement, registry.apply_transfer(), in
+ * every record (validate.c) -> the changes in their stored shape (syncrow.c)
+ * -> one statement, registry.apply_transfer(), in
  * one transaction -> SyncResponse. The daemon never applies part of a
  * transfer: the database either commits all of it or nothing.
  */
@@ -16,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "rmsync.h"
+#include "syncrow.h"
 #include "validate.h"
 
 /* What a transfer needs while the database works on it; freed with the req. */
@@ -32,7 +34,7 @@ struct sync_ctx {
 static const struct db_stmt sync_stmt = {
     "sync_apply",
     "SELECT registry.apply_transfer($1::bigint, $2, $3, $4, $5, $6::boolean, $7::bytea, "
-    "$8::jsonb)",
+    "$8::json)",
 };
 
 static void
@@ -141,25 +143,14 @@ sync_applied_cb(struct req *r, enum db_status st, const PGresult *res, const cha
 	protobuf_c_message_free_unpacked(&resp->base, &codec_heap);
 }
 
-/*
- * The changes as one JSON array with proto field names, for
- * registry.apply_transfer(). NULL when out of memory.
- */
+/* The changes for registry.apply_transfer() (syncrow.h). NULL when out of memory. */
 static char *
-sync_changes_json(const Vacancy__V1__SyncRequest *req)
+sync_changes_json(Vacancy__V1__SyncRequest *req)
 {
 	struct buf b;
 
 	buf_init(&b, 0);
-	buf_addc(&b, '[');
-	for (size_t i = 0; i < req->n_changes; i++) {
-		if (i > 0)
-			buf_addc(&b, ',');
-		if (json_encode(&req->changes[i]->base, &b, JSON_PROTO_NAMES) == -1)
-			break;
-	}
-	buf_addc(&b, ']');
-	if (buf_failed(&b)) {
+	if (syncrow_encode(req, &b) == -1) {
 		buf_free(&b);
 		return NULL;
 	}

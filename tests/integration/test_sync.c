@@ -331,6 +331,24 @@ test_revisions_history_withdraw(void)
 	CU_ASSERT_EQUAL(s->created, 1);
 	vacancy__v1__sync_response__free_unpacked(s, NULL);
 	harness_resp_free(&r);
+	/* created: its fields without the PERSONAL ones, those apart, its status */
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.history WHERE transfer_id = 'hist-1' AND field = "
+		  "'(created)' AND tier = 'INTERNAL' AND new_value::jsonb->>'title' = 'Erste "
+		  "Fassung' AND (new_value::jsonb->>'lat')::float8 BETWEEN 47 AND 56 AND "
+		  "new_value::jsonb->>'marketing' IS NOT NULL AND NOT new_value::jsonb ?| "
+		  "registry.personal_keys() AND new_value NOT LIKE '%Owner of%'"),
+	    1);
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.history h JOIN registry.history_personal p "
+		  "USING (history_id) WHERE h.transfer_id = 'hist-1' AND h.field = '(created)' AND "
+		  "h.tier = 'PERSONAL' AND h.new_value IS NULL AND "
+		  "p.new_value::jsonb->>'owner_name' LIKE 'Owner of%'"),
+	    1);
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.history WHERE transfer_id = 'hist-1' AND field = "
+		  "'status' AND old_value IS NULL AND new_value = 'MARKETED'"),
+	    1);
 	/* equal content, even with a newer revision: unchanged, no history, no feed */
 	hist = count(HISTORY);
 	feed = count(FEED);

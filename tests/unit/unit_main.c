@@ -21,6 +21,7 @@ void test_searchq_register(void);
 void test_client_search_register(void);
 void test_rm_register(void);
 void test_om_register(void);
+void test_syncrow_register(void);
 
 int
 main(void)
@@ -45,6 +46,7 @@ main(void)
 	test_client_search_register();
 	test_rm_register();
 	test_om_register();
+	test_syncrow_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */

@@ -1,0 +1,387 @@
+-- 014_ingest_input: the transfer arrives in the shape it is stored in.
+--
+-- Since 003 the daemon sent each change in the protobuf JSON mapping and the
+-- database reshaped it (registry.sync_doc: the location split, attachments
+-- without rights holders, defaults made explicit) record by record before
+-- jsonb_populate_record: 0.23 s of the 0.35 s staging of a 10,000-record
+-- transfer. The daemon now writes that shape itself (daemon/syncrow.c) and
+-- the whole array is parsed once, by json_populate_recordset, into
+-- registry.sync_change rows. Each row's jsonb form, the unit of comparison
+-- and of history, is made once instead of once per use.
+--
+-- New records get time-ordered UUIDs (version 7: 48 bits of milliseconds,
+-- then random bits, RFC 9562): the records of one transfer are neighbours
+-- in every index keyed by record_id (the record, its internal and personal
+-- rows, history, feed, past versions), so a transfer into a large registry
+-- writes a few index pages at the right edge instead of one random page per
+-- record and index. The registry still assigns the ids and never reads
+-- meaning from them.
+
+-- One change as the daemon sends it: upsert or not, external_id, revision,
+-- and for an upsert the row, and the history document of the record if it
+-- is created: its fields without the PERSONAL ones (h), and those (p).
+CREATE TYPE registry.sync_change AS (
+	u boolean,
+	x text,
+	r numeric,
+	d registry.sync_row,
+	h json,
+	p json
+);
+
+CREATE FUNCTION registry.new_record_id() RETURNS uuid
+LANGUAGE sql VOLATILE PARALLEL SAFE AS $$
+	SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) PLACING
+		substring(int8send(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+			FROM 3) FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid
+$$;
+
+-- 012's insert trigger joins its transition table (no statistics) to the
+-- records: by their primary key, not by hashing every record.
+ALTER FUNCTION registry.internal_visibility_rows() SET enable_hashjoin = off
+	SET enable_mergejoin = off;
+
+DROP FUNCTION registry.apply_transfer(bigint, text, text, text, text, boolean, bytea, jsonb);
+DROP FUNCTION registry.sync_doc(jsonb);
+
+CREATE FUNCTION registry.apply_transfer(p_principal bigint, p_ags text, p_transfer_id text,
+	p_scope text, p_full_session text, p_validate_only boolean, p_request_sha256 bytea,
+	p_changes json)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = registry, public, pg_temp AS $$
+DECLARE
+	v_prev registry.transfer%ROWTYPE;
+	v_errors jsonb;
+	v_notes jsonb;
+	v_result jsonb;
+	n_created int;
+	n_updated int;
+	n_unchanged int;
+	n_withdrawn int;
+	n_omitted int := 0;
+	n_stale int;
+BEGIN
+	-- defence in depth: the daemon checked this already
+	PERFORM 1 FROM registry.principal
+	WHERE principal_id = p_principal AND role = 'municipality' AND scope = p_ags
+	  AND revoked_at IS NULL;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'principal % may not sync municipality %', p_principal, p_ags
+			USING ERRCODE = 'VY403';
+	END IF;
+	-- one transfer per municipality at a time
+	PERFORM pg_advisory_xact_lock(hashtext('vacancyd.sync'), p_ags::int);
+
+	SELECT * INTO v_prev FROM registry.transfer
+	WHERE municipality_ags = p_ags AND transfer_id = p_transfer_id;
+	IF FOUND THEN
+		IF v_prev.request_sha256 = p_request_sha256 THEN
+			RETURN v_prev.response || '{"replayed": true}';
+		END IF;
+		RAISE EXCEPTION 'transfer % was applied before with other content', p_transfer_id
+			USING ERRCODE = 'VY409';
+	END IF;
+
+	-- stage the changes, typed
+	CREATE TEMP TABLE sync_stage (
+		idx int PRIMARY KEY,
+		is_upsert boolean NOT NULL,
+		external_id text NOT NULL,
+		revision numeric NOT NULL,
+		new_row registry.sync_row,
+		h_doc text,
+		p_doc text,
+		utm boolean NOT NULL DEFAULT false,
+		record_id uuid,
+		cur_revision numeric,
+		cur_withdrawn timestamptz,
+		cur_row registry.sync_row,
+		doc jsonb,
+		cur_doc jsonb,
+		outcome text
+	) WITH (toast_tuple_target = 8160) ON COMMIT DROP;
+	INSERT INTO sync_stage (idx, is_upsert, external_id, revision, new_row, h_doc, p_doc)
+	SELECT (e.n - 1)::int, e.u, e.x, e.r, CASE WHEN e.u THEN e.d END, e.h::text, e.p::text
+	FROM json_populate_recordset(NULL::registry.sync_change, p_changes)
+		WITH ORDINALITY AS e(u, x, r, d, h, p, n);
+
+	-- source coordinates (ETRS89/UTM) to WGS84 where no location was given
+	UPDATE sync_stage s SET
+		new_row.lat = ST_Y(t.g), new_row.lon = ST_X(t.g), utm = true
+	FROM (SELECT idx, ST_Transform(ST_SetSRID(ST_MakePoint((new_row).source_x,
+			(new_row).source_y), (new_row).source_crs), 4326) AS g
+	      FROM sync_stage
+	      WHERE is_upsert AND (new_row).lat IS NULL AND (new_row).source_x IS NOT NULL) t
+	WHERE s.idx = t.idx;
+
+	-- the checks that need PostGIS: every position inside Germany's box
+	SELECT jsonb_agg(jsonb_build_object('index', idx, 'external_id', external_id,
+		'field', CASE WHEN (new_row).source_x IS NOT NULL THEN 'source_x' ELSE 'location' END,
+		'code', 'OUTSIDE_GERMANY',
+		'message', format('the position %s, %s lies outside Germany (lat 47.2-55.1, lon 5.8-15.1)',
+			round((new_row).lat::numeric, 5), round((new_row).lon::numeric, 5)))
+		ORDER BY idx)
+	INTO v_errors
+	FROM sync_stage
+	WHERE is_upsert AND ((new_row).lat IS NULL OR (new_row).lon IS NULL
+		OR (new_row).lat NOT BETWEEN 47.2 AND 55.1 OR (new_row).lon NOT BETWEEN 5.8 AND 15.1);
+	IF v_errors IS NOT NULL THEN
+		RETURN jsonb_build_object('transfer_id', p_transfer_id,
+			'validate_only', p_validate_only,
+			'rejected', jsonb_array_length(v_errors), 'errors', v_errors);
+	END IF;
+
+	-- what is stored now: the named records by (municipality, external_id),
+	-- then their rows by record_id (not the rows of the whole municipality)
+	UPDATE sync_stage s SET record_id = i.record_id, cur_revision = i.revision
+	FROM registry.record_internal i
+	WHERE i.municipality_ags = p_ags AND i.external_id = s.external_id;
+	IF EXISTS (SELECT 1 FROM sync_stage WHERE record_id IS NOT NULL) THEN
+		ANALYZE sync_stage;
+		UPDATE sync_stage s SET cur_withdrawn = c.withdrawn_at, cur_row = c.row
+		FROM registry.sync_current c
+		WHERE c.record_id = s.record_id;
+	END IF;
+
+	-- the unit of comparison and of history: each row as jsonb, once
+	UPDATE sync_stage SET doc = to_jsonb(new_row), cur_doc = to_jsonb(cur_row)
+	WHERE is_upsert AND record_id IS NOT NULL;
+
+	UPDATE sync_stage SET outcome = CASE
+		WHEN is_upsert AND record_id IS NULL THEN 'created'
+		WHEN is_upsert AND cur_withdrawn IS NULL AND doc = cur_doc
+			THEN 'unchanged'
+		WHEN is_upsert AND revision <= cur_revision THEN 'stale'
+		WHEN is_upsert THEN 'updated'
+		WHEN record_id IS NULL OR cur_withdrawn IS NOT NULL THEN 'unchanged'
+		WHEN revision <= cur_revision THEN 'stale'
+		ELSE 'withdrawn' END;
+
+	SELECT count(*) FILTER (WHERE outcome = 'created'),
+		count(*) FILTER (WHERE outcome = 'updated'),
+		count(*) FILTER (WHERE outcome = 'unchanged'),
+		count(*) FILTER (WHERE outcome = 'withdrawn'),
+		count(*) FILTER (WHERE outcome = 'stale'),
+		coalesce(jsonb_agg(jsonb_build_object('index', idx, 'external_id', external_id,
+			'field', 'revision', 'code', 'STALE',
+			'message', format('revision %s is not newer than the stored revision %s; not applied',
+				revision, cur_revision)) ORDER BY idx) FILTER (WHERE outcome = 'stale'),
+			'[]')
+	INTO n_created, n_updated, n_unchanged, n_withdrawn, n_stale, v_notes
+	FROM sync_stage;
+
+	-- FULL: the live records named by neither this transfer nor its session
+	CREATE TEMP TABLE sync_omitted (record_id uuid, revision numeric) ON COMMIT DROP;
+	IF p_scope = 'FULL' THEN
+		INSERT INTO sync_omitted
+		SELECT i.record_id, i.revision
+		FROM registry.record_internal i JOIN registry.record r USING (record_id)
+		WHERE i.municipality_ags = p_ags AND r.withdrawn_at IS NULL
+		  AND NOT EXISTS (SELECT 1 FROM sync_stage s WHERE s.external_id = i.external_id)
+		  AND NOT EXISTS (SELECT 1 FROM registry.sync_session_item x
+				  WHERE x.municipality_ags = p_ags AND x.full_session = p_full_session
+				    AND x.external_id = i.external_id);
+		SELECT count(*) INTO n_omitted FROM sync_omitted;
+	END IF;
+
+	v_result := jsonb_build_object('transfer_id', p_transfer_id,
+		'created', n_created, 'updated', n_updated, 'unchanged', n_unchanged,
+		'withdrawn', n_withdrawn + n_omitted, 'stale', n_stale, 'rejected', 0,
+		'errors', v_notes, 'validate_only', p_validate_only);
+	IF p_validate_only THEN
+		RETURN v_result;
+	END IF;
+
+	-- ---- writes ----
+	UPDATE sync_stage SET record_id = registry.new_record_id() WHERE outcome = 'created';
+
+	-- internal and personal rows first: the record's visibility trigger reads
+	-- the internal row; the foreign keys are checked at commit
+	SET CONSTRAINTS registry.record_internal_record_id_municipality_ags_fkey,
+		registry.record_personal_record_id_fkey DEFERRED;
+	INSERT INTO registry.record_internal (record_id, municipality_ags, external_id, revision,
+		publication, owner_consent, owner_consent_date, source_x, source_y, source_crs,
+		location_blur_m, owner_category, internal_notes)
+	SELECT record_id, p_ags, external_id, revision, (new_row).publication,
+		(new_row).owner_consent, (new_row).owner_consent_date, (new_row).source_x,
+		(new_row).source_y, (new_row).source_crs, (new_row).location_blur_m,
+		(new_row).owner_category, (new_row).internal_notes
+	FROM sync_stage WHERE outcome = 'created';
+	INSERT INTO registry.record_personal (record_id, vacancy_reason, owner_name, owner_address,
+		owner_phone, owner_email, owner_willingness, attachment_rights_holders)
+	SELECT record_id, (new_row).vacancy_reason, (new_row).owner_name,
+		(new_row).owner_address, (new_row).owner_phone, (new_row).owner_email,
+		(new_row).owner_willingness, (new_row).attachment_rights_holders
+	FROM sync_stage WHERE outcome = 'created';
+
+	INSERT INTO registry.record (record_id, municipality_ags, municipality_ars, updated_at,
+		last_verified_at, site_kind, usage, marketing, object_type, status, vacancy_degree,
+		vacant_since, vacant_since_precision, condition, construction_year, development,
+		planning_basis, bplan_ref, contamination, street, house_number, postcode, locality,
+		gemarkung, flur, flurstueck, parcel_ids, geom, usable_area_m2, floor_area_m2,
+		sales_area_m2, plot_area_m2, divisible_from_m2, purchase_price_eur, rent_eur_month,
+		rent_eur_m2, price_on_request, title, description, location_text, marketing_contact,
+		attachments)
+	SELECT record_id, (new_row).municipality_ags, (new_row).municipality_ars, now(),
+		(new_row).last_verified_at, (new_row).site_kind, (new_row).usage,
+		(new_row).marketing, (new_row).object_type, (new_row).status,
+		(new_row).vacancy_degree, (new_row).vacant_since, (new_row).vacant_since_precision,
+		(new_row).condition, (new_row).construction_year, (new_row).development,
+		(new_row).planning_basis, (new_row).bplan_ref, (new_row).contamination,
+		(new_row).street, (new_row).house_number, (new_row).postcode, (new_row).locality,
+		(new_row).gemarkung, (new_row).flur, (new_row).flurstueck, (new_row).parcel_ids,
+		ST_SetSRID(ST_MakePoint((new_row).lon, (new_row).lat), 4326),
+		(new_row).usable_area_m2, (new_row).floor_area_m2, (new_row).sales_area_m2,
+		(new_row).plot_area_m2, (new_row).divisible_from_m2, (new_row).purchase_price_eur,
+		(new_row).rent_eur_month, (new_row).rent_eur_m2, (new_row).price_on_request,
+		(new_row).title, (new_row).description, (new_row).location_text,
+		(new_row).marketing_contact, (new_row).attachments
+	FROM sync_stage WHERE outcome = 'created';
+
+	UPDATE registry.record r SET updated_at = now(), withdrawn_at = NULL,
+		municipality_ars = (s.new_row).municipality_ars,
+		last_verified_at = (s.new_row).last_verified_at, site_kind = (s.new_row).site_kind,
+		usage = (s.new_row).usage, marketing = (s.new_row).marketing,
+		object_type = (s.new_row).object_type, status = (s.new_row).status,
+		vacancy_degree = (s.new_row).vacancy_degree, vacant_since = (s.new_row).vacant_since,
+		vacant_since_precision = (s.new_row).vacant_since_precision,
+		condition = (s.new_row).condition, construction_year = (s.new_row).construction_year,
+		development = (s.new_row).development, planning_basis = (s.new_row).planning_basis,
+		bplan_ref = (s.new_row).bplan_ref, contamination = (s.new_row).contamination,
+		street = (s.new_row).street, house_number = (s.new_row).house_number,
+		postcode = (s.new_row).postcode, locality = (s.new_row).locality,
+		gemarkung = (s.new_row).gemarkung, flur = (s.new_row).flur,
+		flurstueck = (s.new_row).flurstueck, parcel_ids = (s.new_row).parcel_ids,
+		geom = ST_SetSRID(ST_MakePoint((s.new_row).lon, (s.new_row).lat), 4326),
+		usable_area_m2 = (s.new_row).usable_area_m2, floor_area_m2 = (s.new_row).floor_area_m2,
+		sales_area_m2 = (s.new_row).sales_area_m2, plot_area_m2 = (s.new_row).plot_area_m2,
+		divisible_from_m2 = (s.new_row).divisible_from_m2,
+		purchase_price_eur = (s.new_row).purchase_price_eur,
+		rent_eur_month = (s.new_row).rent_eur_month, rent_eur_m2 = (s.new_row).rent_eur_m2,
+		price_on_request = (s.new_row).price_on_request, title = (s.new_row).title,
+		description = (s.new_row).description, location_text = (s.new_row).location_text,
+		marketing_contact = (s.new_row).marketing_contact,
+		attachments = (s.new_row).attachments
+	FROM sync_stage s WHERE s.outcome = 'updated' AND r.record_id = s.record_id;
+	UPDATE registry.record_internal i SET revision = s.revision,
+		publication = (s.new_row).publication, owner_consent = (s.new_row).owner_consent,
+		owner_consent_date = (s.new_row).owner_consent_date,
+		source_x = (s.new_row).source_x, source_y = (s.new_row).source_y,
+		source_crs = (s.new_row).source_crs, location_blur_m = (s.new_row).location_blur_m,
+		owner_category = (s.new_row).owner_category,
+		internal_notes = (s.new_row).internal_notes
+	FROM sync_stage s WHERE s.outcome = 'updated' AND i.record_id = s.record_id;
+	UPDATE registry.record_personal p SET vacancy_reason = (s.new_row).vacancy_reason,
+		owner_name = (s.new_row).owner_name, owner_address = (s.new_row).owner_address,
+		owner_phone = (s.new_row).owner_phone, owner_email = (s.new_row).owner_email,
+		owner_willingness = (s.new_row).owner_willingness,
+		attachment_rights_holders = (s.new_row).attachment_rights_holders
+	FROM sync_stage s WHERE s.outcome = 'updated' AND p.record_id = s.record_id;
+
+	-- tombstones: withdrawals and, for FULL, what was not named
+	UPDATE registry.record r SET withdrawn_at = now(), updated_at = now()
+	FROM sync_stage s WHERE s.outcome = 'withdrawn' AND r.record_id = s.record_id;
+	UPDATE registry.record_internal i SET revision = s.revision
+	FROM sync_stage s WHERE s.outcome = 'withdrawn' AND i.record_id = s.record_id;
+	IF p_scope = 'FULL' THEN
+		UPDATE registry.record r SET withdrawn_at = now(), updated_at = now()
+		FROM sync_omitted o WHERE r.record_id = o.record_id;
+	END IF;
+
+	-- history: created records in two rows (their fields as the daemon wrote
+	-- them, with the position computed from source coordinates; and their
+	-- status, from which vacancy durations are reckoned); updates field by
+	-- field; PERSONAL values only in history_personal
+	WITH rows AS (
+		SELECT record_id, revision, '(created)' AS field, 'INTERNAL' AS tier,
+			CASE WHEN utm THEN (h_doc::jsonb || jsonb_build_object('lat', (new_row).lat,
+				'lon', (new_row).lon))::text ELSE h_doc END AS new_value,
+			NULL::text AS p_new
+		FROM sync_stage WHERE outcome = 'created'
+		UNION ALL
+		SELECT record_id, revision, '(created)', 'PERSONAL', NULL, p_doc
+		FROM sync_stage WHERE outcome = 'created' AND p_doc IS NOT NULL
+		UNION ALL
+		SELECT record_id, revision, 'status', 'PUBLIC', (new_row).status::text, NULL
+		FROM sync_stage WHERE outcome = 'created'
+	), ins AS (
+		INSERT INTO registry.history (record_id, principal_id, municipality_ags, transfer_id,
+			revision, field, tier, new_value)
+		SELECT record_id, p_principal, p_ags, p_transfer_id, revision, field, tier, new_value
+		FROM rows
+		RETURNING history_id, record_id, tier
+	)
+	INSERT INTO registry.history_personal (history_id, old_value, new_value)
+	SELECT ins.history_id, NULL, rows.p_new
+	FROM ins JOIN rows ON rows.record_id = ins.record_id AND rows.tier = 'PERSONAL'
+	WHERE ins.tier = 'PERSONAL';
+
+	WITH d AS (
+		SELECT s.record_id, s.revision,
+			CASE n.key WHEN 'lat' THEN 'location.lat' WHEN 'lon' THEN 'location.lon'
+				ELSE n.key END AS field,
+			registry.field_tier(n.key) AS tier, o.value #>> '{}' AS old_value,
+			n.value #>> '{}' AS new_value
+		FROM sync_stage s, jsonb_each(s.doc) n
+		JOIN jsonb_each(s.cur_doc) o USING (key)
+		WHERE s.outcome = 'updated' AND n.value IS DISTINCT FROM o.value
+		UNION ALL
+		SELECT s.record_id, s.revision, 'withdrawn_at', 'PUBLIC',
+			registry.rfc3339(s.cur_withdrawn), NULL
+		FROM sync_stage s WHERE s.outcome = 'updated' AND s.cur_withdrawn IS NOT NULL
+		UNION ALL
+		SELECT s.record_id, s.revision, 'withdrawn_at', 'PUBLIC', NULL, registry.rfc3339(now())
+		FROM sync_stage s WHERE s.outcome = 'withdrawn'
+		UNION ALL
+		SELECT o.record_id, o.revision, 'withdrawn_at', 'PUBLIC', NULL, registry.rfc3339(now())
+		FROM sync_omitted o WHERE p_scope = 'FULL'
+	), ins AS (
+		INSERT INTO registry.history (record_id, principal_id, municipality_ags, transfer_id,
+			revision, field, tier, old_value, new_value)
+		SELECT record_id, p_principal, p_ags, p_transfer_id, revision, field, tier,
+			CASE WHEN tier = 'PERSONAL' THEN NULL ELSE old_value END,
+			CASE WHEN tier = 'PERSONAL' THEN NULL ELSE new_value END
+		FROM d
+		RETURNING history_id, record_id, field, tier
+	)
+	INSERT INTO registry.history_personal (history_id, old_value, new_value)
+	SELECT ins.history_id, d.old_value, d.new_value
+	FROM ins JOIN d USING (record_id, field)
+	WHERE ins.tier = 'PERSONAL';
+
+	-- the feed, in commit order
+	PERFORM pg_advisory_xact_lock(hashtext('vacancyd.feed'));
+	INSERT INTO registry.feed (record_id, kind)
+	SELECT record_id, CASE WHEN outcome = 'withdrawn' THEN 'WITHDRAW' ELSE 'UPSERT' END::registry.change_kind
+	FROM sync_stage WHERE outcome IN ('created', 'updated', 'withdrawn')
+	ORDER BY idx;
+	IF p_scope = 'FULL' THEN
+		INSERT INTO registry.feed (record_id, kind)
+		SELECT record_id, 'WITHDRAW' FROM sync_omitted ORDER BY record_id;
+	END IF;
+
+	-- a FULL stock in several parts: remember what this part named
+	IF p_full_session IS NOT NULL THEN
+		IF p_scope = 'FULL' THEN
+			DELETE FROM registry.sync_session_item
+			WHERE municipality_ags = p_ags AND full_session = p_full_session;
+		ELSE
+			INSERT INTO registry.sync_session_item (municipality_ags, full_session, external_id)
+			SELECT p_ags, p_full_session, external_id FROM sync_stage
+			ON CONFLICT DO NOTHING;
+		END IF;
+	END IF;
+
+	INSERT INTO registry.transfer (municipality_ags, transfer_id, principal_id, scope,
+		request_sha256, response, full_session, created, updated, unchanged, withdrawn, stale)
+	VALUES (p_ags, p_transfer_id, p_principal, p_scope, p_request_sha256, v_result,
+		p_full_session, n_created, n_updated, n_unchanged, n_withdrawn + n_omitted, n_stale);
+	RETURN v_result;
+END
+$$;
+
+REVOKE ALL ON FUNCTION registry.apply_transfer(bigint, text, text, text, text, boolean, bytea, json)
+	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION registry.apply_transfer(bigint, text, text, text, text, boolean, bytea,
+	json) TO vacancyd_staff;
+REVOKE ALL ON FUNCTION registry.new_record_id() FROM PUBLIC;
