@@ -35,7 +35,7 @@ CORE_SRCS  := daemon/buf.c daemon/log.c daemon/config.c daemon/json.c \
               daemon/route.c daemon/project.c daemon/codec.c daemon/pgmap.c \
               daemon/token.c daemon/validate.c daemon/pbfield.c daemon/utf8.c \
               daemon/searchq.c daemon/rm.c daemon/om.c \
-              daemon/syncrow.c
+              daemon/syncrow.c daemon/certid.c
 # I/O modules of the daemon.
 DAEMON_SRCS := daemon/db.c daemon/server.c daemon/req.c daemon/auth.c \
               daemon/metrics.c daemon/health.c daemon/records.c daemon/history.c daemon/sync.c daemon/overview.c daemon/changes.c daemon/search.c daemon/export.c daemon/rmsync.c \
@@ -49,14 +49,16 @@ UNIT_SRCS  := tests/unit/unit_main.c tests/unit/test_config.c tests/unit/test_js
               tests/unit/test_client_print.c tests/unit/test_validate.c tests/unit/test_csv.c \
               tests/unit/test_openimmo.c tests/unit/test_report.c tests/unit/test_searchq.c \
               tests/unit/test_client_search.c tests/unit/test_rm.c \
-              tests/unit/test_om.c tests/unit/test_syncrow.c
+              tests/unit/test_om.c tests/unit/test_syncrow.c tests/unit/test_certid.c \
+              tests/certgen.c
 INTEG_SRCS := tests/integration/integ_main.c tests/integration/harness.c \
               tests/integration/test_http.c tests/integration/test_db.c \
               tests/integration/test_daemon.c tests/integration/test_sync.c \
               tests/integration/test_overview.c tests/integration/test_search.c \
               tests/integration/test_search_random.c tests/integration/test_privacy.c \
               tests/integration/test_clients.c tests/integration/test_mirror.c \
-              tests/integration/gen_records.c
+              tests/integration/test_certs.c tests/integration/gen_records.c \
+              tests/certgen.c
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_OBJS   := $(call obj,$(CORE_SRCS)) $(PROTO_O)

@@ -126,12 +126,25 @@ client_http_check(const struct client_http_config *cfg, char *err, size_t errlen
 			goto fail;
 		}
 	}
-	if (cfg->cacert) {
-		if ((f = fopen(cfg->cacert, "r")) == NULL) {
-			snprintf(err, errlen, "CA file %s: %s", cfg->cacert, strerror(errno));
-			goto fail;
+	if ((cfg->cert == NULL) != (cfg->key == NULL)) {
+		snprintf(err, errlen, "a client certificate needs its key: give --cert and --key "
+				      "(VACANCY_CERT, VACANCY_KEY) together");
+		goto fail;
+	}
+	{
+		const char *files[3] = {cfg->cacert, cfg->cert, cfg->key};
+		const char *what[3] = {"CA file", "client certificate", "client key"};
+
+		for (int i = 0; i < 3; i++) {
+			if (files[i] == NULL)
+				continue;
+			if ((f = fopen(files[i], "r")) == NULL) {
+				snprintf(err, errlen, "%s %s: %s", what[i], files[i],
+					 strerror(errno));
+				goto fail;
+			}
+			fclose(f);
 		}
-		fclose(f);
 	}
 	if (cfg->timeout_s <= 0) {
 		snprintf(err, errlen, "the timeout must be positive");
@@ -207,6 +220,10 @@ client_http_open(struct client_http **out, const struct client_http_config *cfg,
 	HTTP_SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (cfg->cacert)
 		HTTP_SETOPT(h, CURLOPT_CAINFO, cfg->cacert);
+	if (cfg->cert) {
+		HTTP_SETOPT(h, CURLOPT_SSLCERT, cfg->cert);
+		HTTP_SETOPT(h, CURLOPT_SSLKEY, cfg->key);
+	}
 	HTTP_SETOPT(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	HTTP_SETOPT(h, CURLOPT_TIMEOUT, cfg->timeout_s);
 	HTTP_SETOPT(h, CURLOPT_NOSIGNAL, 1L);
@@ -505,8 +522,10 @@ client_http_report_error(const struct client_response *r, const struct client_ht
 			    ? log_escape(r->content_type, sizeof(r->content_type), ct, sizeof(ct))
 			    : "no Content-Type");
 hint:
-	if (r->status == 401 && (cfg->token == NULL || *cfg->token == '\0'))
-		fputs("vacancy: no token was sent: set VACANCY_TOKEN or pass --token\n", stderr);
+	if (r->status == 401 && (cfg->token == NULL || *cfg->token == '\0') && cfg->cert == NULL)
+		fputs("vacancy: no token was sent: set VACANCY_TOKEN or pass --token (or a client "
+		      "certificate: --cert, --key)\n",
+		      stderr);
 	if (r->status == 404 || r->status == 405)
 		fprintf(stderr,
 			"vacancy: this registry does not offer GET %s (check the URL or the "

@@ -21,6 +21,8 @@ struct client_http_config {
 	const char *url;	/* base URL, e.g. https://127.0.0.1:8443 or https://host/registry */
 	const char *token;	/* bearer token, or NULL to send none */
 	const char *cacert;	/* CA file, or NULL for the system store */
+	const char *cert;	/* client certificate (PEM), or NULL */
+	const char *key;	/* its private key (PEM); needed with cert */
 	const char *user_agent; /* e.g. "vacancy/0.1.0" */
 	long timeout_s;		/* for a whole request, connect included */
 };
@@ -37,7 +39,8 @@ struct client_response {
 /*
  * Checks cfg without touching the network: URL syntax, scheme (https, or
  * http for loopback only), no credentials, query or fragment in the URL, a
- * token of visible ASCII, a readable CA file. Returns 0, or -1 with a reason
+ * token of visible ASCII, a readable CA file, a client certificate only with
+ * its key and both readable. Returns 0, or -1 with a reason
  * in err (which never repeats the URL or the token).
  */
 int client_http_check(const struct client_http_config *cfg, char *err, size_t errlen)

@@ -40,6 +40,8 @@ enum cli_opt {
 	OPT_URL = 256,
 	OPT_TOKEN,
 	OPT_CACERT,
+	OPT_CERT,
+	OPT_KEY,
 	OPT_TIMEOUT,
 	OPT_JSON,
 	OPT_CHECK,
@@ -94,6 +96,8 @@ struct cli {
 	const char *url;    /* borrowed from the environment or argv */
 	char *token;	    /* owned copy, wiped before it is freed */
 	const char *cacert; /* borrowed */
+	const char *cert;   /* borrowed: client certificate instead of a token */
+	const char *key;    /* borrowed: its private key */
 	long timeout_s;
 	int timeout_given; /* --timeout was on the command line */
 	int json;
@@ -145,6 +149,13 @@ static const struct opt_doc shared_opts[] = {
      "FILE",
      "CA certificates that verify the server [VACANCY_CACERT],\n"
      "default: the system store; verification is always on"},
+    {{"cert", required_argument, NULL, OPT_CERT},
+     "FILE",
+     "client certificate (PEM) issued by the county's CA, as the\n"
+     "credential instead of a token [VACANCY_CERT]"},
+    {{"key", required_argument, NULL, OPT_KEY},
+     "FILE",
+     "the client certificate's private key (PEM) [VACANCY_KEY]"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT},
      "SECONDS",
      "give up on a request after SECONDS (default 30)"},
@@ -557,7 +568,7 @@ cmd_usage(const struct cmd *cmd, FILE *out)
 		for (const int *id = cmd->opts; *id; id++)
 			opt_print(out, opt_find(*id), width);
 	}
-	fputs("\nShared options: --url, --token, --cacert, --timeout "
+	fputs("\nShared options: --url, --token, --cacert, --cert, --key, --timeout "
 	      "(see 'vacancy --help').\n",
 	      out);
 }
@@ -602,7 +613,7 @@ cli_timeout(const char *s, long *out)
 	return 0;
 }
 
-/* Reads VACANCY_URL, VACANCY_TOKEN and VACANCY_CACERT. 0 or -1. */
+/* Reads VACANCY_URL, VACANCY_TOKEN, VACANCY_CACERT, VACANCY_CERT and VACANCY_KEY. 0 or -1. */
 static int
 cli_env(struct cli *c)
 {
@@ -612,6 +623,10 @@ cli_env(struct cli *c)
 		c->url = v;
 	if ((v = getenv("VACANCY_CACERT")) != NULL && *v)
 		c->cacert = v;
+	if ((v = getenv("VACANCY_CERT")) != NULL && *v)
+		c->cert = v;
+	if ((v = getenv("VACANCY_KEY")) != NULL && *v)
+		c->key = v;
 	if ((v = getenv("VACANCY_TOKEN")) != NULL && *v)
 		return cli_set_token(c, v, 0);
 	return 0;
@@ -650,6 +665,12 @@ cli_parse(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 			break;
 		case OPT_CACERT:
 			c->cacert = optarg;
+			break;
+		case OPT_CERT:
+			c->cert = optarg;
+			break;
+		case OPT_KEY:
+			c->key = optarg;
 			break;
 		case OPT_TIMEOUT:
 			c->timeout_given = 1;
@@ -799,6 +820,8 @@ cli_http_config(const struct cli *c, struct client_http_config *cfg)
 	cfg->url = c->url;
 	cfg->token = c->token;
 	cfg->cacert = c->cacert;
+	cfg->cert = c->cert;
+	cfg->key = c->key;
 	cfg->user_agent = "vacancy/" VACANCY_VERSION;
 	cfg->timeout_s = c->timeout_s;
 }

@@ -1,6 +1,7 @@
 /*
- * auth: bearer token -> principal, with a bounded TTL cache in front of the
- * database. Only SHA-256 hashes of tokens are kept, here and in the database.
+ * auth: bearer token or client certificate -> principal, with a bounded TTL
+ * cache in front of the database. Only SHA-256 hashes of tokens and
+ * certificates are kept, here and in the database.
  */
 #include "auth.h"
 
@@ -8,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+
+#include "certid.h"
 #include "log.h"
 
 #define AUTH_PROBE 8
@@ -26,6 +32,13 @@ struct auth_cache {
 static const struct db_stmt auth_stmt = {
     "auth_lookup",
     "SELECT principal_id, role, scope, name FROM registry.authenticate($1::bytea)",
+};
+
+/* A client certificate: its principal, recorded on the certificate's first use. */
+static const struct db_stmt auth_cert_stmt = {
+    "auth_cert_lookup",
+    "SELECT principal_id, role, scope, name FROM "
+    "registry.authenticate_cert($1::bytea, $2::registry.role, $3, $4)",
 };
 
 static int64_t
@@ -131,9 +144,10 @@ auth_refuse(struct req *r, int token_given, const char *why)
 	req_error(r, 401, "UNAUTHENTICATED", "%s", why);
 }
 
-/* The database answered the lookup. */
+/* The database answered a lookup; refusal is the 401's reason when it found nothing. */
 static void
-auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+auth_lookup_done(struct req *r, enum db_status st, const PGresult *res, const char *errmsg,
+		 const char *refusal)
 {
 	struct principal *p = &r->principal;
 
@@ -142,7 +156,7 @@ auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char
 		return;
 	}
 	if (PQntuples(res) != 1 || role_parse(PQgetvalue(res, 0, 1), &p->role) == -1) {
-		auth_refuse(r, 1, "the token is not valid");
+		auth_refuse(r, 1, refusal);
 		return;
 	}
 	p->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -150,6 +164,72 @@ auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char
 	snprintf(p->name, sizeof(p->name), "%s", PQgetvalue(res, 0, 3));
 	auth_cache_put(r->srv->auth, r->auth_hash, p, r->srv->cfg->auth_cache_ttl_ms);
 	r->auth_next(r);
+}
+
+static void
+auth_lookup_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+{
+	auth_lookup_done(r, st, res, errmsg, "the token is not valid");
+}
+
+static void
+auth_cert_cb(struct req *r, enum db_status st, const PGresult *res, const char *errmsg)
+{
+	auth_lookup_done(r, st, res, errmsg,
+			 "the client certificate is revoked, or no longer names the role and "
+			 "scope it was first used with");
+}
+
+/* The hash as a bytea literal "\x..." into hex. */
+static void
+auth_hex(const unsigned char hash[TOKEN_HASH_LEN], char hex[2 + 2 * TOKEN_HASH_LEN + 1])
+{
+	hex[0] = '\\';
+	hex[1] = 'x';
+	for (int i = 0; i < TOKEN_HASH_LEN; i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", hash[i]);
+}
+
+/*
+ * A request without a token: the connection's verified client certificate
+ * (certid.h), if tls_client_ca_file asked for one. -1 when there is none;
+ * else 0, and r goes on in exactly one place.
+ */
+static int
+auth_cert(struct req *r, void (*next)(struct req *r))
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->evreq);
+	struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
+	char hex[2 + 2 * TOKEN_HASH_LEN + 1], err[256];
+	const char *params[4];
+	struct certid id;
+	X509 *cert;
+
+	if (ssl == NULL || (cert = SSL_get0_peer_certificate(ssl)) == NULL)
+		return -1;
+	if (SSL_get_verify_result(ssl) != X509_V_OK) { /* the handshake refuses these */
+		auth_refuse(r, 1, "the client certificate was not verified");
+		return 0;
+	}
+	if (certid_read(cert, &id, err, sizeof(err)) == -1) {
+		auth_refuse(r, 1, err);
+		return 0;
+	}
+	if (auth_cache_get(r->srv->auth, id.fingerprint, &r->principal) == 0) {
+		next(r);
+		return 0;
+	}
+	memcpy(r->auth_hash, id.fingerprint, sizeof(id.fingerprint));
+	r->auth_next = next;
+	auth_hex(id.fingerprint, hex);
+	params[0] = hex;
+	params[1] = role_name(id.role);
+	params[2] = id.scope;
+	params[3] = id.name;
+	if (req_query(r, r->srv->staff, &auth_cert_stmt, 4, params, auth_cert_cb) == -1)
+		return 0; /* req_query has replied */
+	return 0;
 }
 
 void
@@ -163,7 +243,9 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 	size_t len;
 
 	if (header == NULL) {
-		auth_refuse(r, 0, "an Authorization: Bearer token is required");
+		if (auth_cert(r, next) == 0)
+			return;
+		auth_refuse(r, 0, "an Authorization: Bearer token (or a client certificate) is required");
 		return;
 	}
 	if (token_from_authorization(header, &tok, &len) == -1) {
@@ -177,10 +259,7 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 	}
 	memcpy(r->auth_hash, hash, sizeof(hash));
 	r->auth_next = next;
-	hex[0] = '\\';
-	hex[1] = 'x';
-	for (int i = 0; i < TOKEN_HASH_LEN; i++)
-		snprintf(hex + 2 + 2 * i, 3, "%02x", hash[i]);
+	auth_hex(hash, hex);
 	if (req_query(r, r->srv->staff, &auth_stmt, 1, params, auth_lookup_cb) == -1)
 		return; /* req_query has replied */
 }

@@ -37,6 +37,10 @@ static const struct config_entry config_table[] = {
      "serve HTTPS; off is allowed only on a loopback address"},
     {"tls_cert_file", CONFIG_STRING, CF(tls_cert_file), 0, 0, "", "server certificate chain (PEM)"},
     {"tls_key_file", CONFIG_STRING, CF(tls_key_file), 0, 0, "", "server private key (PEM)"},
+    {"tls_client_ca_file", CONFIG_STRING, CF(tls_client_ca_file), 0, 0, "",
+     "CA certificates (PEM) whose client certificates are credentials; empty: tokens only"},
+    {"tls_client_verify_depth", CONFIG_INT, CF(tls_client_verify_depth), 1, 10, "2",
+     "most CA certificates between a client certificate and tls_client_ca_file"},
     {"db_staff_conninfo", CONFIG_STRING, CF(db_staff_conninfo), 0, 0, "",
      "libpq conninfo of the role for municipality and county requests"},
     {"db_investor_conninfo", CONFIG_STRING, CF(db_investor_conninfo), 0, 0, "",
@@ -357,6 +361,11 @@ config_check(const struct config *cfg, char *err, size_t errlen)
 {
 	if (cfg->tls && (!*cfg->tls_cert_file || !*cfg->tls_key_file)) {
 		snprintf(err, errlen, "tls is on but tls_cert_file or tls_key_file is not set");
+		return -1;
+	}
+	if (!cfg->tls && *cfg->tls_client_ca_file) {
+		snprintf(err, errlen, "tls_client_ca_file is set but tls is off: client "
+				      "certificates need TLS");
 		return -1;
 	}
 	if (!cfg->tls && !config_is_loopback(cfg->listen_addr)) {

@@ -17,6 +17,8 @@ struct config {
 	int tls;
 	char *tls_cert_file;
 	char *tls_key_file;
+	char *tls_client_ca_file;
+	int tls_client_verify_depth;
 	/* database */
 	char *db_staff_conninfo;
 	char *db_investor_conninfo;

@@ -171,6 +171,35 @@ refuse:
 				      BEV_OPT_CLOSE_ON_FREE, NULL, NULL);
 }
 
+/*
+ * Client certificates issued by the CAs of tls_client_ca_file are asked for
+ * and verified (a certificate that does not verify ends the handshake); none
+ * is required, since bearer tokens remain credentials. auth.c reads the
+ * verified certificate's claim. 0, or -1 with err set.
+ */
+static int
+server_tls_client_ca(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
+{
+	static const unsigned char sid_ctx[] = "vacancyd";
+	STACK_OF(X509_NAME) *names;
+	unsigned long e;
+
+	if (SSL_CTX_load_verify_locations(ctx, cfg->tls_client_ca_file, NULL) != 1 ||
+	    (names = SSL_load_client_CA_file(cfg->tls_client_ca_file)) == NULL) {
+		e = ERR_get_error();
+		snprintf(err, errlen, "TLS client CA (%s): %s", cfg->tls_client_ca_file,
+			 e ? ERR_reason_error_string(e) : "no certificate in the file");
+		ERR_clear_error();
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(ctx, names);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, NULL);
+	SSL_CTX_set_verify_depth(ctx, cfg->tls_client_verify_depth);
+	/* resumed sessions keep their verified client certificate */
+	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
+	return 0;
+}
+
 SSL_CTX *
 server_tls_context(const struct config *cfg, char *err, size_t errlen)
 {
@@ -187,6 +216,10 @@ server_tls_context(const struct config *cfg, char *err, size_t errlen)
 		goto fail;
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		goto fail;
+	if (*cfg->tls_client_ca_file && server_tls_client_ca(ctx, cfg, err, errlen) == -1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 fail:
 	e = ERR_get_error();

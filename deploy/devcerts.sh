@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # devcerts.sh: development TLS material for vacancyd (never for production).
 #
-# Usage: deploy/devcerts.sh DIR
+# Usage: deploy/devcerts.sh DIR [ROLE:SCOPE:NAME ...]
 #
 # Makes, in DIR:
 #   ca.key, ca.pem          a development CA: EC P-256, CN "vacancyd development
@@ -10,6 +10,12 @@
 #                           CN localhost, subjectAltName DNS:localhost,
 #                           IP:127.0.0.1, IP:::1, extendedKeyUsage serverAuth,
 #                           basicConstraints CA:FALSE, valid 825 days
+#   client-ROLE.key, client-ROLE.pem   for each ROLE:SCOPE:NAME: a client
+#                           certificate signed by that CA (the development
+#                           stand-in for the county's CA): CN NAME,
+#                           subjectAltName URI urn:vacancyd:ROLE:SCOPE (the
+#                           claim vacancyd reads), extendedKeyUsage
+#                           clientAuth, valid 825 days
 # Idempotent: valid existing files are kept as they are. The CA is made anew
 # (and so the server certificate) when it is missing, unreadable, does not match
 # its key or expires within 30 days; the server certificate when it is missing,
@@ -24,12 +30,18 @@ CA_CN="vacancyd development CA"
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "error: $*"; exit 1; }
 
-if [[ $# -ne 1 || -z $1 || $1 == -h || $1 == --help ]]; then
+if [[ $# -lt 1 || -z $1 || $1 == -h || $1 == --help ]]; then
     sed -n '4s/^# \{0,1\}//p' "$0" >&2
     exit 2
 fi
 command -v openssl >/dev/null || die "openssl not found: run deploy/install-deps.sh"
 DIR=$1
+shift
+CLIENTS=("$@")
+for c in "${CLIENTS[@]}"; do
+    [[ $c =~ ^(municipality|county|investor):[0-9]{0,8}:[^:]+$ ]] ||
+        die "a client is ROLE:SCOPE:NAME (ROLE municipality, county or investor), not '$c'"
+done
 mkdir -p -- "$DIR"
 DIR=$(realpath -- "$DIR")
 CA_KEY=$DIR/ca.key CA_PEM=$DIR/ca.pem
@@ -97,33 +109,56 @@ EOF
     msg "created the development CA $CA_PEM (valid until $(not_after "$CA_PEM"))"
 }
 
-make_server() {
-    cat >"$tmp/server.cnf" <<EOF
+# make_leaf WHAT CN PURPOSE SAN CERT KEY: a key and a certificate signed by
+# the CA (extendedKeyUsage PURPOSE, subjectAltName SAN), written to CERT, KEY.
+make_leaf() {
+    cat >"$tmp/leaf.cnf" <<EOF
 [req]
 distinguished_name = dn
 prompt             = no
+utf8               = yes
 [dn]
-CN = localhost
-[v3_server]
+CN = $2
+[v3_leaf]
 basicConstraints       = critical, CA:FALSE
 keyUsage               = critical, digitalSignature
-extendedKeyUsage       = serverAuth
-subjectAltName         = DNS:localhost, IP:127.0.0.1, IP:::1
+extendedKeyUsage       = $3
+subjectAltName         = $4
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid, issuer
 EOF
-    new_key "$tmp/server.key"
-    openssl req -new -config "$tmp/server.cnf" -key "$tmp/server.key" \
-        -out "$tmp/server.csr" 2>"$tmp/err" ||
-        die "could not create the server certificate request: $(cat "$tmp/err")"
-    openssl x509 -req -in "$tmp/server.csr" -CA "$CA_PEM" -CAkey "$CA_KEY" \
+    new_key "$tmp/leaf.key"
+    openssl req -new -config "$tmp/leaf.cnf" -key "$tmp/leaf.key" \
+        -out "$tmp/leaf.csr" 2>"$tmp/err" ||
+        die "could not create the $1 certificate request: $(cat "$tmp/err")"
+    openssl x509 -req -in "$tmp/leaf.csr" -CA "$CA_PEM" -CAkey "$CA_KEY" \
         -set_serial "0x$(openssl rand -hex 16)" -days 825 -sha256 \
-        -extfile "$tmp/server.cnf" -extensions v3_server -out "$tmp/server.pem" 2>"$tmp/err" ||
-        die "could not sign the server certificate: $(cat "$tmp/err")"
-    chmod 0644 "$tmp/server.pem"
-    mv -f -- "$tmp/server.key" "$SRV_KEY"
-    mv -f -- "$tmp/server.pem" "$SRV_PEM"
-    msg "created the server certificate $SRV_PEM for localhost (valid until $(not_after "$SRV_PEM"))"
+        -extfile "$tmp/leaf.cnf" -extensions v3_leaf -out "$tmp/leaf.pem" 2>"$tmp/err" ||
+        die "could not sign the $1 certificate: $(cat "$tmp/err")"
+    chmod 0644 "$tmp/leaf.pem"
+    mv -f -- "$tmp/leaf.key" "$6"
+    mv -f -- "$tmp/leaf.pem" "$5"
+    msg "created the $1 certificate $5 for $4 (valid until $(not_after "$5"))"
+}
+
+make_server() {
+    make_leaf server localhost serverAuth "DNS:localhost, IP:127.0.0.1, IP:::1" \
+        "$SRV_PEM" "$SRV_KEY"
+}
+
+# client_ok ROLE URI: the client certificate is there, matches, names URI.
+client_ok() {
+    local key=$DIR/client-$1.key pem=$DIR/client-$1.pem san
+    [[ -s $key && -s $pem ]] || return 1
+    key_matches "$key" "$pem" || return 1
+    not_expiring "$pem" || return 1
+    openssl verify -CAfile "$CA_PEM" -purpose sslclient "$pem" >/dev/null 2>&1 || return 1
+    san=$(openssl x509 -in "$pem" -noout -ext subjectAltName 2>/dev/null) || return 1
+    [[ $san == *"URI:$2"* ]]
+}
+
+make_client() { # ROLE URI NAME
+    make_leaf client "$3" clientAuth "URI:$2" "$DIR/client-$1.pem" "$DIR/client-$1.key"
 }
 
 changed=0
@@ -135,6 +170,16 @@ elif ! server_ok; then
     make_server
     changed=1
 fi
+
+for c in "${CLIENTS[@]}"; do
+    role=${c%%:*} rest=${c#*:}
+    scope=${rest%%:*} name=${rest#*:}
+    if ((changed)) || ! client_ok "$role" "urn:vacancyd:$role:$scope"; then
+        make_client "$role" "urn:vacancyd:$role:$scope" "$name"
+        changed=1
+    fi
+    chmod 0600 -- "$DIR/client-$role.key"
+done
 
 for k in "$CA_KEY" "$SRV_KEY"; do
     if [[ $(stat -c %a -- "$k") != 600 ]]; then chmod 0600 -- "$k"; fi

@@ -34,6 +34,8 @@ listen_port = $port
 tls = on
 tls_cert_file = $var/tls/server.pem
 tls_key_file = $var/tls/server.key
+# client certificates of the development CA (the county's CA in production)
+tls_client_ca_file = $var/tls/ca.pem
 db_staff_conninfo = $("$ROOT/deploy/pg.sh" conninfo "$pg" vacancyd_staff)
 db_investor_conninfo = $("$ROOT/deploy/pg.sh" conninfo "$pg" vacancyd_investor)
 pid_file = $var/vacancyd.pid
@@ -110,6 +112,13 @@ export VACANCY_TOKEN_COUNTY=$VACANCY_TOKEN_COUNTY
 export VACANCY_TOKEN_INVESTOR=$VACANCY_TOKEN_INVESTOR
 export VACANCY_TOKEN=\${VACANCY_TOKEN:-\$VACANCY_TOKEN_INVESTOR}
 export VACANCY_DEMO_RECORD_ID=$demo
+# client certificates instead of tokens: curl --cert \$VACANCY_CERT_COUNTY --key ...
+export VACANCY_CERT_MUNICIPALITY=$var/tls/client-municipality.pem
+export VACANCY_KEY_MUNICIPALITY=$var/tls/client-municipality.key
+export VACANCY_CERT_COUNTY=$var/tls/client-county.pem
+export VACANCY_KEY_COUNTY=$var/tls/client-county.key
+export VACANCY_CERT_INVESTOR=$var/tls/client-investor.pem
+export VACANCY_KEY_INVESTOR=$var/tls/client-investor.key
 export PATH=$ROOT/build/default:\$PATH
 EOF
 	)
@@ -123,7 +132,10 @@ setup() {
 	[ -x "$bin" ] || die "$bin is not built"
 	"$ROOT/deploy/pg.sh" init "$var/pg"
 	"$ROOT/deploy/migrate.sh" "$("$ROOT/deploy/pg.sh" conninfo "$var/pg")"
-	"$ROOT/deploy/devcerts.sh" "$var/tls"
+	"$ROOT/deploy/devcerts.sh" "$var/tls" \
+		"municipality:$DEMO_MUNICIPALITY:Annaberg-Buchholz (demo certificate)" \
+		"county:$DEMO_COUNTY:Landratsamt Erzgebirgskreis (demo certificate)" \
+		"investor::Investor portal (demo certificate)"
 	write_config "$var" "$port"
 	"$bin" -n -f "$var/vacancyd.conf" >/dev/null
 	make_tokens "$var" "$bin"
@@ -170,6 +182,8 @@ run() {
     curl --cacert \$VACANCY_CACERT \$VACANCY_URL/healthz
     curl --cacert \$VACANCY_CACERT -H "Authorization: Bearer \$VACANCY_TOKEN_INVESTOR" \\
          -H 'Accept: application/json' \$VACANCY_URL/v1/records/\$VACANCY_DEMO_RECORD_ID
+    curl --cacert \$VACANCY_CACERT --cert \$VACANCY_CERT_COUNTY --key \$VACANCY_KEY_COUNTY \\
+         -H 'Accept: application/json' \$VACANCY_URL/v1/municipalities?region=14521
     vacancy get \$VACANCY_DEMO_RECORD_ID              # as investor (VACANCY_TOKEN)
     VACANCY_TOKEN=\$VACANCY_TOKEN_COUNTY vacancy get \$VACANCY_DEMO_RECORD_ID --json
     vacancy search --object-type RETAIL --sort AREA_DESC     # what investors find

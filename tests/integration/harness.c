@@ -247,6 +247,16 @@ harness_header_cb(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
+/* The client certificate harness_http presents (harness_client_cert). */
+static char client_cert[600], client_key[600];
+
+void
+harness_client_cert(const char *cert, const char *key)
+{
+	snprintf(client_cert, sizeof(client_cert), "%s", cert != NULL ? cert : "");
+	snprintf(client_key, sizeof(client_key), "%s", key != NULL ? key : "");
+}
+
 /* One request on handle c (reset first: an open connection is kept). */
 static int
 harness_perform(CURL *c, const struct daemon *d, const char *method, const char *path,
@@ -264,6 +274,10 @@ harness_perform(CURL *c, const struct daemon *d, const char *method, const char 
 	snprintf(ca, sizeof(ca), "%s/ca.pem", harness_env("VACANCY_TEST_TLS"));
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	if (client_cert[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, client_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, client_key);
+	}
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -57,6 +57,11 @@ int harness_http(const struct daemon *d, const char *method, const char *path, c
 		 const char *extra_header, struct http_resp *out);
 void harness_resp_free(struct http_resp *r);
 /*
+ * From now on harness_http and harness_http_keep present this TLS client
+ * certificate and key (PEM files); NULL, NULL presents none again.
+ */
+void harness_client_cert(const char *cert, const char *key);
+/*
  * As harness_http, over a connection kept open between requests in *conn
  * (NULL at first; the handle is made then); harness_http_close ends it.
  */

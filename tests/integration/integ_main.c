@@ -19,6 +19,7 @@ void test_search_random_register(void);
 void test_privacy_register(void);
 void test_clients_register(void);
 void test_mirror_register(void);
+void test_certs_register(void);
 
 /* Deactivates every suite not named in the comma list only. */
 static void
@@ -54,6 +55,7 @@ main(void)
 	test_privacy_register();
 	test_clients_register();
 	test_mirror_register();
+	test_certs_register();
 	if (getenv("VACANCY_TEST_SUITE") != NULL) {
 		select_suites(getenv("VACANCY_TEST_SUITE"));
 		CU_set_fail_on_inactive(CU_FALSE);

@@ -365,6 +365,31 @@ t_certs_renew() {
 }
 check "devcerts.sh renews a server certificate expiring within 30 days, keeps the CA" t_certs_renew
 
+t_certs_clients() {
+    local before
+    "$DEPLOY/devcerts.sh" "$CERTS" "municipality:14521020:Stadt Thum (test)" "investor::Portal" ||
+        return 1
+    openssl verify -CAfile "$CERTS/ca.pem" -purpose sslclient "$CERTS/client-municipality.pem" &&
+        openssl verify -CAfile "$CERTS/ca.pem" -purpose sslclient "$CERTS/client-investor.pem" &&
+        [[ $(openssl x509 -in "$CERTS/client-municipality.pem" -noout -ext subjectAltName) == \
+            *"URI:urn:vacancyd:municipality:14521020"* ]] &&
+        [[ $(openssl x509 -in "$CERTS/client-investor.pem" -noout -ext subjectAltName) == \
+            *"URI:urn:vacancyd:investor:"* ]] &&
+        expect_eq "client subject" "$(openssl x509 -in "$CERTS/client-municipality.pem" -noout -subject)" \
+            "subject=CN = Stadt Thum (test)" &&
+        expect_eq "key mode" "$(stat -c %a "$CERTS/client-municipality.key")" 600 || return 1
+    before=$(sha256sum "$CERTS"/client-*)
+    "$DEPLOY/devcerts.sh" "$CERTS" "municipality:14521020:Stadt Thum (test)" "investor::Portal" &&
+        expect_eq "second run" "$(sha256sum "$CERTS"/client-*)" "$before" || return 1
+    # a claim that changed makes the certificate anew; a malformed one is refused
+    "$DEPLOY/devcerts.sh" "$CERTS" "municipality:14521030:Stadt Thum (test)" &&
+        [[ $(openssl x509 -in "$CERTS/client-municipality.pem" -noout -ext subjectAltName) == \
+            *"URI:urn:vacancyd:municipality:14521030"* ]] &&
+        ! "$DEPLOY/devcerts.sh" "$CERTS" "admin:1:x" 2>/dev/null &&
+        ! "$DEPLOY/devcerts.sh" "$CERTS" "county:14521" 2>/dev/null
+}
+check "devcerts.sh: client certificates naming role and scope (urn:vacancyd:ROLE:SCOPE), idempotent" t_certs_clients
+
 # ------------------------------------------------------------ the end
 
 check "pg.sh stop at the end" "$DEPLOY/pg.sh" stop "$PGD"

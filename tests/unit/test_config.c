@@ -394,6 +394,19 @@ test_check_tls(void)
 	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), -1);
 	config_free(&cfg);
 
+	/* client certificates need TLS */
+	cfg_ready(&cfg);
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err,
+				   sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls", "off", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_client_ca_file"));
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_verify_depth", "0", err, sizeof(err)), -1);
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_verify_depth", "11", err, sizeof(err)), -1);
+	config_free(&cfg);
+
 	/* plain HTTP: loopback only */
 	static const char *const loop[] = {"127.0.0.1", "127.0.0.53", "::1", "localhost"};
 	static const char *const wide[] = {"0.0.0.0", "::", "192.168.1.10", "10.0.0.1",

@@ -22,6 +22,7 @@ void test_client_search_register(void);
 void test_rm_register(void);
 void test_om_register(void);
 void test_syncrow_register(void);
+void test_certid_register(void);
 
 int
 main(void)
@@ -47,6 +48,7 @@ main(void)
 	test_rm_register();
 	test_om_register();
 	test_syncrow_register();
+	test_certid_register();
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	/* a suite whose set-up failed ran none of its tests: each counts as failed */
