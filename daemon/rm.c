@@ -133,7 +133,8 @@ rm_hash(const unsigned char id[16])
 {
 	uint64_t h;
 
-	/* record ids are random UUIDs: their bytes are the hash */
+	/* record ids are UUIDs whose last 8 bytes are random (version 4, and version 7
+	 * since migration 014, whose first bytes are a time): those bytes are the hash */
 	memcpy(&h, id + 8, sizeof(h));
 	return (size_t)(h ^ (h >> 29));
 }
