@@ -2,6 +2,7 @@
  * rmsync: the read model's load and refresh. See rmsync.h.
  */
 #include <math.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #include "server.h"
 
 /* The investor view's row with the model's keys in front. */
+/* A refresh that applied at least this many changes returns freed memory. */
+#define RMSYNC_TRIM_ROWS 1000
+
 #define RM_KEYS                                                                                    \
 	"(extract(epoch FROM p._updated_at) * 1000000)::bigint AS _k_us, "                         \
 	"p._usage::text AS _k_usage, p._marketing::text AS _k_marketing, "                         \
@@ -504,6 +508,9 @@ rmsync_refresh_cb(enum db_status st, const PGresult *res, const char *errmsg, vo
 		s->ended = gen;
 	}
 	rm_expire(s->m, time(NULL) - s->srv->cfg->page_token_ttl_s);
+	/* replaced encodings leave holes: give free pages back after a burst */
+	if (rows >= RMSYNC_TRIM_ROWS)
+		malloc_trim(0);
 	rmsync_wake(s);
 	/* more to read, or a writer waiting for a refresh begun after it */
 	if (rows == s->limit || !TAILQ_EMPTY(&s->waiters))

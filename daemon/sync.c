@@ -7,6 +7,7 @@
  * one transaction -> SyncResponse. The daemon never applies part of a
  * transfer: the database either commits all of it or nothing.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 #include "rmsync.h"
 #include "syncrow.h"
 #include "validate.h"
+
+/* Transfers with at least this many changes return freed memory to the system. */
+#define SYNC_TRIM_CHANGES 1000
 
 /* What a transfer needs while the database works on it; freed with the req. */
 struct sync_ctx {
@@ -41,6 +45,7 @@ static void
 sync_ctx_free(void *p)
 {
 	struct sync_ctx *c = p;
+	int large = c->req != NULL && c->req->n_changes >= SYNC_TRIM_CHANGES;
 
 	if (c->resp != NULL) {
 		rmsync_forget(c->rms, c->r);
@@ -49,6 +54,14 @@ sync_ctx_free(void *p)
 	if (c->req != NULL)
 		protobuf_c_message_free_unpacked(&c->req->base, &c->budget.alloc);
 	free(c);
+	/*
+	 * A large transfer's buffers (its body, the decoded request, the JSON for
+	 * the database: tens of MB) leave free holes that glibc keeps: a daemon
+	 * that took in a million records stood at 357 MB where a fresh one holds
+	 * the same data in 272. Give the free pages back.
+	 */
+	if (large)
+		malloc_trim(0);
 }
 
 /* Replies 422 with every error (nothing was written). Frees nothing else. */
