@@ -56,6 +56,9 @@ static const struct config_entry config_table[] = {
      "first reconnect backoff"},
     {"db_reconnect_max_ms", CONFIG_INT, CF(db_reconnect_max_ms), 1, 600000, "5000",
      "reconnect backoff cap"},
+    {"db_recycle_bytes", CONFIG_SIZE, CF(db_recycle_bytes), 0, 1073741824, "4M",
+     "a database connection that sent a query this large is opened anew (libpq's buffers "
+     "only grow); 0: never"},
     {"max_connections", CONFIG_INT, CF(max_connections), 1, 1000000, "4096",
      "client connections; at the limit the listener pauses"},
     {"max_header_bytes", CONFIG_SIZE, CF(max_header_bytes), 1024, 1048576, "16K",

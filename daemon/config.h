@@ -28,6 +28,7 @@ struct config {
 	int db_connect_timeout_ms;
 	int db_reconnect_min_ms;
 	int db_reconnect_max_ms;
+	long db_recycle_bytes;
 	/* limits */
 	int max_connections;
 	long max_header_bytes;

@@ -68,6 +68,7 @@ struct db_query {
 	char *sql; /* owned; unnamed statements only */
 	int nparams;
 	char **params; /* owned: one allocation holding the array and the strings */
+	size_t params_bytes;
 	db_result_cb cb;
 	void *arg;		 /* the caller's; never touched once cancelled */
 	struct event *timer;	 /* owned: deadline, then grace */
@@ -117,7 +118,7 @@ struct db_pool {
 	struct timeval deadline_tv, grace_tv, connect_tv;
 	const struct timeval *deadline, *grace; /* common timeouts of the base */
 	uint64_t rng;
-	uint64_t queries, errors, unavailable, timeouts, reconnects;
+	uint64_t queries, errors, unavailable, timeouts, reconnects, recycled;
 	int in_callback; /* db_pool_done_cb is on the stack */
 	int closing;	 /* db_pool_free has begun */
 };
@@ -561,6 +562,30 @@ db_conn_send(struct db_conn *c, struct db_query *q)
 }
 
 /*
+ * Closes an IDLE connection on purpose and connects it again at once: libpq's
+ * output buffer only grows, so a session that sent a large query (a sync of
+ * thousands of records) would keep tens of MB for its life. Not a failure:
+ * no backoff, no warning.
+ */
+static void
+db_conn_recycle(struct db_conn *c)
+{
+	if (c->ev != NULL) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+	evtimer_del(c->timer);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	memset(c->prepared, 0, sizeof(c->prepared)); /* a new session knows none */
+	c->flushing = 0;
+	c->doomed = 0;
+	c->pool->recycled++;
+	log_debug("db %s: conn %d: opened anew after a large query", c->pool->name, c->id);
+	db_conn_connect(c);
+}
+
+/*
  * PQgetResult gave NULL: the command of c->q is over. After a successful
  * prepare step the statement is executed; otherwise q completes and c
  * serves the queue.
@@ -597,6 +622,10 @@ db_conn_finish(struct db_conn *c)
 	code = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (q->stmt >= 0 && code != NULL && strcmp(code, "26000") == 0)
 		c->prepared[q->stmt] = 0; /* DEALLOCATE/DISCARD ran: prepare again next time */
+	/* before the callback, which may queue the next query onto c */
+	if (c->pool->opts.recycle_bytes > 0 && q->params_bytes >= c->pool->opts.recycle_bytes &&
+	    !c->pool->closing)
+		db_conn_recycle(c);
 	if (res == NULL)
 		db_query_complete(q, DB_UNAVAILABLE, NULL, "no result from the server");
 	else if (PQresultStatus(res) == PGRES_FATAL_ERROR)
@@ -996,6 +1025,7 @@ db_query_params(struct db_query *q, int nparams, const char *const *params)
 		if (params[i] != NULL)
 			size += strlen(params[i]) + 1;
 	q->nparams = nparams;
+	q->params_bytes = size;
 	if (nparams == 0)
 		return 0;
 	if ((q->params = malloc(size)) == NULL)
@@ -1117,6 +1147,7 @@ db_pool_stats(const struct db_pool *p, struct db_pool_stats *out)
 	out->unavailable = p->unavailable;
 	out->timeouts = p->timeouts;
 	out->reconnects = p->reconnects;
+	out->recycled = p->recycled;
 }
 
 /* Some connection is IDLE or BUSY. */

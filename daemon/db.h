@@ -59,18 +59,21 @@ struct db_pool_opts {
 	int reconnect_min_ms;	/* first backoff after a failure */
 	int reconnect_max_ms;	/* backoff cap */
 	int connect_timeout_ms; /* a CONNECTING connection older than this is BROKEN */
+	size_t recycle_bytes;	/* a query with parameters this large: its connection is
+				   opened anew after it (0: never) */
 };
 
 /*
  * queries: accepted by db_query(); errors, unavailable: callbacks with
  * DB_ERROR, DB_UNAVAILABLE; timeouts: deadlines passed (waiting, or running
  * past the grace) plus statement_timeout errors (SQLSTATE 57014);
- * reconnects: connection attempts after a failure or a lost connection.
+ * reconnects: connection attempts after a failure or a lost connection;
+ * recycled: connections opened anew after a query of recycle_bytes or more.
  */
 struct db_pool_stats {
 	int size, connecting, idle, busy, broken;
 	int queued;
-	uint64_t queries, errors, unavailable, timeouts, reconnects;
+	uint64_t queries, errors, unavailable, timeouts, reconnects, recycled;
 };
 
 /*

@@ -80,11 +80,13 @@ metrics_render_pool(struct buf *out, const char *name, const struct db_pool *poo
 		   "vacancyd_db_errors_total{pool=\"%s\"} %llu\n"
 		   "vacancyd_db_unavailable_total{pool=\"%s\"} %llu\n"
 		   "vacancyd_db_timeouts_total{pool=\"%s\"} %llu\n"
-		   "vacancyd_db_reconnects_total{pool=\"%s\"} %llu\n",
+		   "vacancyd_db_reconnects_total{pool=\"%s\"} %llu\n"
+		   "vacancyd_db_recycled_total{pool=\"%s\"} %llu\n",
 		   name, st.connecting, name, st.idle, name, st.busy, name, st.broken, name,
 		   st.queued, name, (unsigned long long)st.queries, name,
 		   (unsigned long long)st.errors, name, (unsigned long long)st.unavailable, name,
-		   (unsigned long long)st.timeouts, name, (unsigned long long)st.reconnects);
+		   (unsigned long long)st.timeouts, name, (unsigned long long)st.reconnects, name,
+		   (unsigned long long)st.recycled);
 }
 
 void

@@ -491,6 +491,7 @@ server_pool_opts(const struct config *cfg, const char *name)
 	    .reconnect_min_ms = cfg->db_reconnect_min_ms,
 	    .reconnect_max_ms = cfg->db_reconnect_max_ms,
 	    .connect_timeout_ms = cfg->db_connect_timeout_ms,
+	    .recycle_bytes = (size_t)cfg->db_recycle_bytes,
 	};
 	return o;
 }

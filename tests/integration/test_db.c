@@ -887,6 +887,56 @@ test_db_prepared(void)
 	event_base_free(base);
 }
 
+/*
+ * A query with parameters of recycle_bytes or more: its connection is opened
+ * anew (a new backend), the answer is delivered, prepared statements are
+ * prepared again; smaller queries keep the session.
+ */
+static void
+test_db_recycle(void)
+{
+	static const struct db_stmt len = {"dbtest_len", "SELECT length($1), pg_backend_pid()"};
+	struct event_base *base = event_base_new();
+	struct db_pool_opts o = t_opts(1, 10, 5000);
+	struct db_pool *pool;
+	struct db_pool_stats s;
+	struct t_rec r[4];
+	char *big = malloc(5001);
+	const char *small_p[1] = {"abc"}, *big_p[1] = {big};
+
+	t_begin();
+	memset(r, 0, sizeof(r));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(base);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	memset(big, 'x', 5000);
+	big[5000] = '\0';
+	o.recycle_bytes = 4096;
+	pool = db_pool_new(base, t_conninfo, &o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	CU_ASSERT_TRUE_FATAL(t_run(base, t_pred_all_idle, pool, 10000));
+	CU_ASSERT_PTR_NOT_NULL(db_query(pool, &len, 1, small_p, t_record_cb, &r[0]));
+	CU_ASSERT_PTR_NOT_NULL(db_query(pool, &len, 1, small_p, t_record_cb, &r[1]));
+	CU_ASSERT_PTR_NOT_NULL(db_query(pool, &len, 1, big_p, t_record_cb, &r[2]));
+	CU_ASSERT_PTR_NOT_NULL(db_query(pool, &len, 1, small_p, t_record_cb, &r[3]));
+	CU_ASSERT_TRUE_FATAL(t_wait(base, 4, 5000));
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(r[i].st, DB_OK);
+	CU_ASSERT_STRING_EQUAL(r[0].val[0], "3");
+	CU_ASSERT_STRING_EQUAL(r[2].val[0], "5000");
+	CU_ASSERT_STRING_EQUAL(r[3].val[0], "3");
+	/* one backend until the large query, another after it */
+	CU_ASSERT_STRING_EQUAL(r[0].val[1], r[1].val[1]);
+	CU_ASSERT_STRING_EQUAL(r[1].val[1], r[2].val[1]);
+	CU_ASSERT_STRING_NOT_EQUAL(r[2].val[1], r[3].val[1]);
+	db_pool_stats(pool, &s);
+	CU_ASSERT_EQUAL(s.recycled, 1);
+	CU_ASSERT_EQUAL(s.reconnects, 0);
+	CU_ASSERT_EQUAL(s.errors + s.unavailable, 0);
+	db_pool_free(pool);
+	event_base_free(base);
+	free(big);
+}
+
 /* No server: queries time out waiting, the pool is unhealthy and keeps retrying. */
 static void
 test_db_unreachable(void)
@@ -1182,6 +1232,7 @@ test_db_register(void)
 	CU_add_test(s, "callbacks submit and cancel", test_db_reentrant);
 	CU_add_test(s, "deadline: statement_timeout", test_db_deadline_statement);
 	CU_add_test(s, "deadline: waiting and grace", test_db_deadline_waiting);
+	CU_add_test(s, "a large query's connection is opened anew", test_db_recycle);
 	CU_add_test(s, "prepared statements", test_db_prepared);
 	CU_add_test(s, "unreachable server", test_db_unreachable);
 	CU_add_test(s, "connect timeout", test_db_connect_timeout);
