@@ -4,6 +4,7 @@
  */
 #include "tokencli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 
+#include "certid.h"
 #include "token.h"
 
 static void
@@ -19,10 +22,12 @@ tokencli_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vacancyd [-f FILE] token create --role ROLE --scope SCOPE [--name NAME]\n"
-		"       vacancyd [-f FILE] token revoke PREFIX|TOKEN\n"
+		"       vacancyd [-f FILE] token revoke PREFIX|TOKEN|CERT.pem\n"
 		"       vacancyd [-f FILE] token list\n"
 		"ROLE is municipality (SCOPE: its AGS), county (SCOPE: AGS prefix, e.g. 14521)\n"
-		"or investor (SCOPE: \"\").\n");
+		"or investor (SCOPE: \"\").\n"
+		"A client certificate is revoked by its prefix (x509:..., see list) or by its\n"
+		"PEM file (a path with a /), also before its first use.\n");
 }
 
 static PGconn *
@@ -120,6 +125,70 @@ out:
 	return rc;
 }
 
+/*
+ * Revokes the client certificate in the PEM file path, also before its first
+ * use: its credential is then recorded already revoked. 0, 1 or 2 (usage).
+ */
+static int
+tokencli_revoke_cert(PGconn *conn, const char *path)
+{
+	char err[256], hex[2 + 2 * TOKEN_HASH_LEN + 1], prefix[TOKEN_SHOW_LEN + 1];
+	const char *params[5];
+	struct certid id;
+	PGresult *res;
+	X509 *cert;
+	FILE *f;
+	int rc = 1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "vacancyd: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (cert == NULL) {
+		fprintf(stderr, "vacancyd: %s holds no PEM certificate\n", path);
+		return 2;
+	}
+	if (certid_read(cert, &id, err, sizeof(err)) == -1) {
+		fprintf(stderr, "vacancyd: %s: %s\n", path, err);
+		X509_free(cert);
+		return 2;
+	}
+	X509_free(cert);
+	hex[0] = '\\';
+	hex[1] = 'x';
+	for (int i = 0; i < TOKEN_HASH_LEN; i++)
+		snprintf(hex + 2 + 2 * i, 3, "%02x", id.fingerprint[i]);
+	certid_prefix(id.fingerprint, prefix);
+	params[0] = hex;
+	params[1] = role_name(id.role);
+	params[2] = id.scope;
+	params[3] = id.name;
+	params[4] = prefix;
+	res = PQexecParams(
+	    conn,
+	    "WITH known AS (UPDATE registry.credential SET revoked_at = coalesce(revoked_at, now()) "
+	    "WHERE token_hash = $1::bytea RETURNING 1), "
+	    "p AS (INSERT INTO registry.principal (role, scope, name, revoked_at) "
+	    "SELECT $2::registry.role, $3, $4, now() WHERE NOT EXISTS (SELECT 1 FROM known) "
+	    "RETURNING principal_id) "
+	    "INSERT INTO registry.credential (token_hash, prefix, principal_id, kind, revoked_at) "
+	    "SELECT $1::bytea, $5, principal_id, 'certificate', now() FROM p",
+	    5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "vacancyd: %s", PQerrorMessage(conn));
+	} else {
+		fprintf(stderr,
+			"vacancyd: revoked the certificate %s (%s %s, %s); running daemons stop "
+			"accepting it within auth_cache_ttl_ms (or at once on SIGHUP)\n",
+			prefix, role_name(id.role), id.scope, id.name);
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
 static int
 tokencli_revoke(PGconn *conn, int argc, char **argv)
 {
@@ -128,8 +197,12 @@ tokencli_revoke(PGconn *conn, int argc, char **argv)
 	PGresult *res;
 	int rc = 1;
 
+	if (argc == 2 && strchr(argv[1], '/') != NULL)
+		return tokencli_revoke_cert(conn, argv[1]);
 	if (argc != 2 || strlen(argv[1]) < TOKEN_SHOW_LEN) {
-		fprintf(stderr, "vacancyd: token revoke needs a token or its first %d characters\n",
+		fprintf(stderr,
+			"vacancyd: token revoke needs a token or its first %d characters, or a "
+			"client certificate's PEM file (a path with a /)\n",
 			TOKEN_SHOW_LEN);
 		return 2;
 	}

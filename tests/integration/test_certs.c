@@ -87,7 +87,9 @@ setup(void)
 		     make("foreign", "Foreign (cert test)", "urn:vacancyd:county:" COUNTY, foreign,
 			  foreign_key, 86400) |
 		     make("revoked", "Revoked (cert test)", "urn:vacancyd:county:" COUNTY, ca, ca_key,
-			  86400);
+			  86400) |
+		     make("prerevoked", "Revoked before use (cert test)",
+			  "urn:vacancyd:municipality:" MUNI, ca, ca_key, 86400);
 	X509_free(ca);
 	X509_free(foreign);
 	EVP_PKEY_free(ca_key);
@@ -271,6 +273,25 @@ t_revoke(void)
 	CU_ASSERT_EQUAL(r.status, 401);
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(principals("Revoked (cert test)"), 1);
+
+	/* revoked by its PEM file before it was ever used */
+	paths("prerevoked", cert_path, key_path, sizeof(cert_path));
+	snprintf(cmd, sizeof(cmd), "%s -f %s token revoke %s 2>&1",
+		 harness_env("VACANCY_TEST_VACANCYD"), d.conf, cert_path);
+	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "revoked the certificate x509:"));
+	CU_ASSERT_EQUAL(principals("Revoked before use (cert test)"), 1);
+	CU_ASSERT_EQUAL(as("prerevoked", "POST", "/v1/sync", NULL, validate_muni, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 401);
+	harness_resp_free(&r);
+	/* again: still one credential, still revoked */
+	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 0);
+	CU_ASSERT_EQUAL(principals("Revoked before use (cert test)"), 1);
+	/* a file that holds no certificate is a usage error */
+	snprintf(cmd, sizeof(cmd), "%s -f %s token revoke %s/ca.key 2>&1",
+		 harness_env("VACANCY_TEST_VACANCYD"), d.conf, harness_env("VACANCY_TEST_TLS"));
+	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "holds no PEM certificate"));
 }
 
 static void
@@ -359,7 +380,8 @@ test_certs_register(void)
 	CU_add_test(s, "county and investor certificates: their role's limits",
 		    t_county_and_investor);
 	CU_add_test(s, "no claim, a bad scope, another CA, expired: refused", t_refused);
-	CU_add_test(s, "revoked with vacancyd token revoke x509:...", t_revoke);
+	CU_add_test(s, "revoked with vacancyd token revoke x509:... or CERT.pem, also before use",
+		    t_revoke);
 	CU_add_test(s, "a token wins; without tls_client_ca_file certificates are ignored",
 		    t_token_first_and_off);
 	CU_add_test(s, "vacancy --cert --key, and VACANCY_CERT, VACANCY_KEY", t_client);
