@@ -180,16 +180,6 @@ auth_cert_cb(struct req *r, enum db_status st, const PGresult *res, const char *
 			 "scope it was first used with");
 }
 
-/* The hash as a bytea literal "\x..." into hex. */
-static void
-auth_hex(const unsigned char hash[TOKEN_HASH_LEN], char hex[2 + 2 * TOKEN_HASH_LEN + 1])
-{
-	hex[0] = '\\';
-	hex[1] = 'x';
-	for (int i = 0; i < TOKEN_HASH_LEN; i++)
-		snprintf(hex + 2 + 2 * i, 3, "%02x", hash[i]);
-}
-
 /*
  * A request without a token: the connection's verified client certificate
  * (certid.h), if tls_client_ca_file asked for one. -1 when there is none;
@@ -201,7 +191,7 @@ auth_cert(struct req *r, void (*next)(struct req *r))
 	struct evhttp_connection *conn = evhttp_request_get_connection(r->evreq);
 	struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
 	SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
-	char hex[2 + 2 * TOKEN_HASH_LEN + 1], err[256];
+	char hex[TOKEN_BYTEA_LEN], err[256];
 	const char *params[4];
 	struct certid id;
 	X509 *cert;
@@ -222,7 +212,7 @@ auth_cert(struct req *r, void (*next)(struct req *r))
 	}
 	memcpy(r->auth_hash, id.fingerprint, sizeof(id.fingerprint));
 	r->auth_next = next;
-	auth_hex(id.fingerprint, hex);
+	token_bytea(id.fingerprint, hex);
 	params[0] = hex;
 	params[1] = role_name(id.role);
 	params[2] = id.scope;
@@ -237,7 +227,7 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 {
 	const char *header = req_header(r, "Authorization");
 	unsigned char hash[TOKEN_HASH_LEN];
-	char hex[2 + 2 * TOKEN_HASH_LEN + 1];
+	char hex[TOKEN_BYTEA_LEN];
 	const char *params[1] = {hex};
 	const char *tok;
 	size_t len;
@@ -259,7 +249,7 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 	}
 	memcpy(r->auth_hash, hash, sizeof(hash));
 	r->auth_next = next;
-	auth_hex(hash, hex);
+	token_bytea(hash, hex);
 	if (req_query(r, r->srv->staff, &auth_stmt, 1, params, auth_lookup_cb) == -1)
 		return; /* req_query has replied */
 }

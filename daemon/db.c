@@ -360,8 +360,27 @@ db_conn_watch(struct db_conn *c, evutil_socket_t fd, short what, int force)
 	return 0;
 }
 
+/* Ends c's session and its watchers; c is BROKEN and ready to connect anew. */
+static void
+db_conn_teardown(struct db_conn *c)
+{
+	if (c->ev != NULL) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+	evtimer_del(c->timer);
+	PQclear(c->res);
+	c->res = NULL;
+	PQfinish(c->pg);
+	c->pg = NULL;
+	memset(c->prepared, 0, sizeof(c->prepared)); /* a new session knows none */
+	c->flushing = 0;
+	c->doomed = 0;
+	db_conn_set_state(c, DB_CONN_BROKEN);
+}
+
 /*
- * The one teardown of a connection: closes it, completes its running query
+ * The one failure path of a connection: closes it, completes its running query
  * as DB_UNAVAILABLE (a cancelled one is freed), marks it BROKEN and, unless
  * the pool is closing, schedules a reconnect with backoff. why may point
  * into the PGconn: it is copied before PQfinish.
@@ -376,20 +395,8 @@ db_conn_close(struct db_conn *c, const char *why)
 	int delay;
 
 	db_msg(reason, sizeof(reason), why);
-	if (c->ev != NULL) {
-		event_free(c->ev);
-		c->ev = NULL;
-	}
-	evtimer_del(c->timer);
-	PQclear(c->res);
-	c->res = NULL;
-	PQfinish(c->pg);
-	c->pg = NULL;
-	memset(c->prepared, 0, sizeof(c->prepared)); /* a new session knows none */
-	c->flushing = 0;
-	c->doomed = 0;
+	db_conn_teardown(c);
 	c->q = NULL;
-	db_conn_set_state(c, DB_CONN_BROKEN);
 	if (q != NULL)
 		db_query_complete(q, DB_UNAVAILABLE, NULL, reason);
 	log_escape(reason, sizeof(reason), esc, sizeof(esc));
@@ -570,16 +577,7 @@ db_conn_send(struct db_conn *c, struct db_query *q)
 static void
 db_conn_recycle(struct db_conn *c)
 {
-	if (c->ev != NULL) {
-		event_free(c->ev);
-		c->ev = NULL;
-	}
-	evtimer_del(c->timer);
-	PQfinish(c->pg);
-	c->pg = NULL;
-	memset(c->prepared, 0, sizeof(c->prepared)); /* a new session knows none */
-	c->flushing = 0;
-	c->doomed = 0;
+	db_conn_teardown(c);
 	c->pool->recycled++;
 	log_debug("db %s: conn %d: opened anew after a large query", c->pool->name, c->id);
 	db_conn_connect(c);

@@ -176,10 +176,10 @@ sync_changes_json(Vacancy__V1__SyncRequest *req)
  * protobuf has the same digest. 0 or -1.
  */
 static int
-sync_digest(Vacancy__V1__SyncRequest *req, char out[2 + 64 + 1])
+sync_digest(Vacancy__V1__SyncRequest *req, char out[TOKEN_BYTEA_LEN])
 {
 	protobuf_c_boolean had = req->has_validate_only, v = req->validate_only;
-	unsigned char md[32];
+	unsigned char md[TOKEN_HASH_LEN];
 	unsigned int mdlen = sizeof(md);
 	size_t n;
 	uint8_t *packed;
@@ -195,10 +195,7 @@ sync_digest(Vacancy__V1__SyncRequest *req, char out[2 + 64 + 1])
 	req->validate_only = v;
 	EVP_Digest(packed, n, md, &mdlen, EVP_sha256(), NULL);
 	free(packed);
-	out[0] = '\\';
-	out[1] = 'x';
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 + 2 * i, 3, "%02x", md[i]);
+	token_bytea(md, out);
 	return 0;
 }
 
@@ -212,7 +209,7 @@ sync_post(struct req *r)
 	enum codec_format in;
 	const uint8_t *body;
 	size_t len;
-	char err[256], principal[24], digest[2 + 64 + 1], *changes;
+	char err[256], principal[24], digest[TOKEN_BYTEA_LEN], *changes;
 	const char *params[8];
 	Vacancy__V1__SyncRequest *req;
 

@@ -42,6 +42,20 @@ token_hash(const char *token, size_t len, unsigned char out[TOKEN_HASH_LEN])
 	EVP_Digest(token, len, out, &n, EVP_sha256(), NULL);
 }
 
+void
+token_bytea(const unsigned char hash[TOKEN_HASH_LEN], char out[TOKEN_BYTEA_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = 'x';
+	for (int i = 0; i < TOKEN_HASH_LEN; i++) {
+		out[2 + 2 * i] = hex[hash[i] >> 4];
+		out[3 + 2 * i] = hex[hash[i] & 0xf];
+	}
+	out[TOKEN_BYTEA_LEN - 1] = '\0';
+}
+
 int
 token_wellformed(const char *tok, size_t len)
 {

@@ -19,6 +19,10 @@ enum role { ROLE_NONE, ROLE_MUNICIPALITY, ROLE_COUNTY, ROLE_INVESTOR };
 int token_generate(char out[TOKEN_LEN + 1]) __attribute__((warn_unused_result));
 /* SHA-256 of the token text. */
 void token_hash(const char *token, size_t len, unsigned char out[TOKEN_HASH_LEN]);
+
+/* A hash as PostgreSQL's bytea text form "\x" and 64 hex digits, for a query parameter. */
+#define TOKEN_BYTEA_LEN (2 + 2 * TOKEN_HASH_LEN + 1)
+void token_bytea(const unsigned char hash[TOKEN_HASH_LEN], char out[TOKEN_BYTEA_LEN]);
 /* 1 when tok has the token's shape (prefix, length, alphabet). */
 int token_wellformed(const char *tok, size_t len);
 /*

@@ -51,7 +51,7 @@ tokencli_create(PGconn *conn, int argc, char **argv)
 					     {"name", required_argument, NULL, 'n'},
 					     {NULL, 0, NULL, 0}};
 	const char *role_s = NULL, *scope = NULL, *name = NULL;
-	char token[TOKEN_LEN + 1], hex[2 + 2 * TOKEN_HASH_LEN + 1], prefix[TOKEN_SHOW_LEN + 1];
+	char token[TOKEN_LEN + 1], hex[TOKEN_BYTEA_LEN], prefix[TOKEN_SHOW_LEN + 1];
 	char defname[64], err[256];
 	unsigned char hash[TOKEN_HASH_LEN];
 	const char *params[5];
@@ -93,10 +93,7 @@ tokencli_create(PGconn *conn, int argc, char **argv)
 		return 1;
 	}
 	token_hash(token, TOKEN_LEN, hash);
-	hex[0] = '\\';
-	hex[1] = 'x';
-	for (int i = 0; i < TOKEN_HASH_LEN; i++)
-		snprintf(hex + 2 + 2 * i, 3, "%02x", hash[i]);
+	token_bytea(hash, hex);
 	snprintf(prefix, sizeof(prefix), "%.*s", TOKEN_SHOW_LEN, token);
 	params[0] = role_s;
 	params[1] = scope;
@@ -132,7 +129,7 @@ out:
 static int
 tokencli_revoke_cert(PGconn *conn, const char *path)
 {
-	char err[256], hex[2 + 2 * TOKEN_HASH_LEN + 1], prefix[TOKEN_SHOW_LEN + 1];
+	char err[256], hex[TOKEN_BYTEA_LEN], prefix[TOKEN_SHOW_LEN + 1];
 	const char *params[5];
 	struct certid id;
 	PGresult *res;
@@ -156,10 +153,7 @@ tokencli_revoke_cert(PGconn *conn, const char *path)
 		return 2;
 	}
 	X509_free(cert);
-	hex[0] = '\\';
-	hex[1] = 'x';
-	for (int i = 0; i < TOKEN_HASH_LEN; i++)
-		snprintf(hex + 2 + 2 * i, 3, "%02x", id.fingerprint[i]);
+	token_bytea(id.fingerprint, hex);
 	certid_prefix(id.fingerprint, prefix);
 	params[0] = hex;
 	params[1] = role_name(id.role);

@@ -96,6 +96,15 @@ test_hash(void)
 	memset(h, 0, sizeof(h));
 	token_hash("abc", 3, h);
 	CU_ASSERT_EQUAL(memcmp(h, abc, 32), 0);
+	/* as a bytea parameter */
+	{
+		char hex[TOKEN_BYTEA_LEN];
+
+		memset(hex, '?', sizeof(hex));
+		token_bytea(h, hex);
+		CU_ASSERT_STRING_EQUAL(
+		    hex, "\\xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	}
 
 	/* only len bytes count */
 	memset(h, 0, sizeof(h));
