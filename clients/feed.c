@@ -259,7 +259,7 @@ feed_poll(struct client_http *h, struct feed_query *q, const struct client_http_
 	long want = q->limit && *left < FEED_BATCH ? *left : 0;
 	const char *want_type = CLIENT_HTTP_PROTOBUF, *why = NULL;
 	enum feed_poll rc = FEED_POLL_FAIL;
-	char *path, shown[128];
+	char *path;
 
 	*n = 0;
 	client_response_init(&resp);
@@ -272,24 +272,9 @@ feed_poll(struct client_http *h, struct feed_query *q, const struct client_http_
 		rc = resp.too_large ? FEED_POLL_FAIL : FEED_POLL_RETRY;
 		goto done;
 	}
-	if (resp.status >= 400) {
-		client_http_report_error(&resp, cfg, "/v1/changes");
-		rc = resp.status == 503 ? FEED_POLL_RETRY : FEED_POLL_FAIL;
-		goto done;
-	}
-	if (resp.status != 200) {
-		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", resp.status,
-			resp.status >= 300 && resp.status < 400
-			    ? " (redirects are not followed; check the registry URL)"
-			    : "");
-		goto done;
-	}
-	if (strcmp(resp.content_type, want_type) != 0) {
-		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want_type,
-			resp.content_type[0]
-			    ? log_escape(resp.content_type, sizeof(resp.content_type), shown,
-					 sizeof(shown))
-			    : "no Content-Type");
+	if (client_http_expect(&resp, cfg, "/v1/changes", want_type) == -1) {
+		if (resp.status >= 400)
+			rc = resp.status == 503 ? FEED_POLL_RETRY : FEED_POLL_FAIL;
 		goto done;
 	}
 	batch = (Vacancy__V1__ChangeBatch *)client_http_unpack(

@@ -532,3 +532,30 @@ hint:
 			"registry's version)\n",
 			what);
 }
+
+int
+client_http_expect(const struct client_response *r, const struct client_http_config *cfg,
+		   const char *what, const char *want)
+{
+	char shown[128];
+
+	if (r->status >= 400) {
+		client_http_report_error(r, cfg, what);
+		return -1;
+	}
+	if (r->status != 200) {
+		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", r->status,
+			r->status >= 300 && r->status < 400
+			    ? " (redirects are not followed; check the registry URL)"
+			    : "");
+		return -1;
+	}
+	if (strcmp(r->content_type, want) != 0) {
+		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want,
+			r->content_type[0] ? log_escape(r->content_type, sizeof(r->content_type),
+							shown, sizeof(shown))
+					   : "no Content-Type");
+		return -1;
+	}
+	return 0;
+}

@@ -72,6 +72,15 @@ int client_http_get(struct client_http *h, const char *path, const char *accept,
 int client_http_post(struct client_http *h, const char *path, const char *content_type,
 		     const void *body, size_t len, const char *accept, struct client_response *r)
     __attribute__((warn_unused_result));
+/*
+ * Checks an answer that is to carry a message of type want: a status over
+ * 399 is reported with the server's Error (client_http_report_error, what
+ * names the request), anything but 200 and another media type are reported
+ * too. 0 when the body can be read, else -1 (r->status tells which).
+ */
+int client_http_expect(const struct client_response *r, const struct client_http_config *cfg,
+		       const char *what, const char *want);
+
 /* The reason of the last failure of h, for "vacancy: %s". */
 const char *client_http_error(const struct client_http *h);
 

@@ -1137,7 +1137,7 @@ report_command(const struct report_options *o, const struct client_http_config *
 	ProtobufCMessage *msg = NULL;
 	const ProtobufCMessageDescriptor *d;
 	const char *want, *why = NULL, *what;
-	char err[512], shown[128], *path = NULL;
+	char err[512], *path = NULL;
 	int rc = 1, prc, write_errno = 0;
 
 	client_response_init(&resp);
@@ -1163,25 +1163,8 @@ report_command(const struct report_options *o, const struct client_http_config *
 		fprintf(stderr, "vacancy: %s\n", client_http_error(h));
 		goto done;
 	}
-	if (resp.status >= 400) {
-		client_http_report_error(&resp, cfg, what);
+	if (client_http_expect(&resp, cfg, what, want) == -1)
 		goto done;
-	}
-	if (resp.status != 200) {
-		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", resp.status,
-			resp.status >= 300 && resp.status < 400
-			    ? " (redirects are not followed; check the registry URL)"
-			    : "");
-		goto done;
-	}
-	if (strcmp(resp.content_type, want) != 0) {
-		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want,
-			resp.content_type[0]
-			    ? log_escape(resp.content_type, sizeof(resp.content_type), shown,
-					 sizeof(shown))
-			    : "no Content-Type");
-		goto done;
-	}
 	if (q.json) {
 		if (report_write_json(&resp) == 0)
 			rc = 0;

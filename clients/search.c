@@ -1092,38 +1092,6 @@ search_out_finish(struct search_out *so)
 
 /* ---- The commands ---- */
 
-/*
- * Checks an answer that is to carry a message of type want: a status over
- * 399 is reported with the server's Error, anything but 200 and the wrong
- * media type are reported too. 0 when the body can be read, else -1.
- */
-static int
-search_answer(const struct client_response *r, const struct client_http_config *cfg,
-	      const char *what, const char *want)
-{
-	char shown[128];
-
-	if (r->status >= 400) {
-		client_http_report_error(r, cfg, what);
-		return -1;
-	}
-	if (r->status != 200) {
-		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", r->status,
-			r->status >= 300 && r->status < 400
-			    ? " (redirects are not followed; check the registry URL)"
-			    : "");
-		return -1;
-	}
-	if (strcmp(r->content_type, want) != 0) {
-		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want,
-			r->content_type[0] ? log_escape(r->content_type, sizeof(r->content_type),
-							shown, sizeof(shown))
-					   : "no Content-Type");
-		return -1;
-	}
-	return 0;
-}
-
 /* The page_size to ask for when got records are taken: 0 for the registry's default. */
 static long
 search_page_want(const struct search_query *q, size_t got)
@@ -1163,7 +1131,7 @@ search_pages(struct client_http *h, const struct search_query *q,
 		}
 		free(path);
 		path = NULL;
-		if (search_answer(&resp, cfg, "/v1/records", CLIENT_HTTP_PROTOBUF) == -1)
+		if (client_http_expect(&resp, cfg, "/v1/records", CLIENT_HTTP_PROTOBUF) == -1)
 			goto done;
 		page = (Vacancy__V1__SearchResponse *)client_http_unpack(
 		    &resp, &vacancy__v1__search_response__descriptor, &why);
@@ -1493,7 +1461,7 @@ search_export(const struct search_query *q, const struct client_http_config *cfg
 		goto done;
 	}
 	if (sink.resp.status != 200) {
-		(void)search_answer(&sink.resp, cfg, "/v1/export.geojson", SEARCH_EXPORT_TYPE);
+		(void)client_http_expect(&sink.resp, cfg, "/v1/export.geojson", SEARCH_EXPORT_TYPE);
 		goto done;
 	}
 	if (!sink.started) {

@@ -892,6 +892,7 @@ static int
 cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 {
 	struct client_http *h = NULL;
+	struct client_http_config cfg;
 	struct client_response resp;
 	Vacancy__V1__Record *rec = NULL;
 	const char *want = c->json ? CLIENT_HTTP_JSON : CLIENT_HTTP_PROTOBUF, *why = NULL;
@@ -921,28 +922,9 @@ cmd_get(struct cli *c, const struct cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "vacancy: %s\n", client_http_error(h));
 		goto done;
 	}
-	if (resp.status >= 400) {
-		struct client_http_config cfg;
-
-		cli_http_config(c, &cfg);
-		client_http_report_error(&resp, &cfg, "GET /v1/records/{id}");
+	cli_http_config(c, &cfg);
+	if (client_http_expect(&resp, &cfg, "GET /v1/records/{id}", want) == -1)
 		goto done;
-	}
-	if (resp.status != 200) {
-		fprintf(stderr, "vacancy: unexpected answer HTTP %ld%s\n", resp.status,
-			resp.status >= 300 && resp.status < 400
-			    ? " (redirects are not followed; check the registry URL)"
-			    : "");
-		goto done;
-	}
-	if (strcmp(resp.content_type, want) != 0) {
-		fprintf(stderr, "vacancy: expected %s from the server, got %s\n", want,
-			resp.content_type[0]
-			    ? log_escape(resp.content_type, sizeof(resp.content_type), shown,
-					 sizeof(shown))
-			    : "no Content-Type");
-		goto done;
-	}
 	if (c->json) {
 		if (cli_write_json(&resp) == -1)
 			goto done;

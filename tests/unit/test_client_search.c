@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../../clients/feed.h"
+#include "../../clients/http.h"
 #include "../../clients/search.h"
 #include "json.h"
 
@@ -1358,6 +1359,69 @@ test_feed_command(void)
 	free(fake_stop(&f));
 }
 
+/* client_http_expect on r; its stderr into *err (owned). */
+static int
+expect_on(const struct client_response *r, const char *want, char **err)
+{
+	struct client_http_config cfg = {.url = "https://127.0.0.1:1", .timeout_s = 5};
+	FILE *f = tmpfile();
+	int saved, rc;
+	long n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(f), 2);
+	rc = client_http_expect(r, &cfg, "GET /v1/x", want);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = ftell(f);
+	*err = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+	rewind(f);
+	if (n > 0 && fread(*err, 1, (size_t)n, f) != (size_t)n)
+		(*err)[0] = '\0';
+	fclose(f);
+	return rc;
+}
+
+static void
+test_http_expect(void)
+{
+	struct client_response r;
+	char *err;
+
+	client_response_init(&r);
+	r.status = 200;
+	snprintf(r.content_type, sizeof(r.content_type), "%s", CLIENT_HTTP_PROTOBUF);
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_PROTOBUF, &err), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	free(err);
+	/* another media type, none, a redirect, another 2xx: refused, each said */
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "expected application/json from the server, got "
+					   "application/x-protobuf"));
+	free(err);
+	r.content_type[0] = '\0';
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no Content-Type"));
+	free(err);
+	r.status = 302;
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unexpected answer HTTP 302 (redirects are not followed"));
+	free(err);
+	r.status = 204;
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unexpected answer HTTP 204\n"));
+	free(err);
+	/* an error status goes to the server's Error report */
+	r.status = 404;
+	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "404"));
+	free(err);
+	client_response_free(&r);
+}
+
 void
 test_client_search_register(void)
 {
@@ -1380,4 +1444,5 @@ test_client_search_register(void)
 	CU_add_test(s, "feed options and path", test_feed_check);
 	CU_add_test(s, "feed lines", test_feed_lines);
 	CU_add_test(s, "feed command", test_feed_command);
+	CU_add_test(s, "an answer checked for status and media type", test_http_expect);
 }
