@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #define DB_GRACE_MS	  1000	/* after the deadline, before the connection is closed */
 #define DB_MSG_LEN	  256
 #define DB_JITTER_PERCENT 20
+#define DB_SNDBUF_BYTES	  (4 << 20) /* asked for; the kernel caps it (wmem_max) */
 
 enum db_conn_state {
 	DB_CONN_CONNECTING,
@@ -447,6 +449,22 @@ db_conn_connect(struct db_conn *c)
 		db_conn_close(c, "cannot watch the socket");
 }
 
+/*
+ * libpq moves what it could not send to the front of its output buffer after
+ * every partial send: a query of tens of MB (a large transfer) through a
+ * socket that takes 208 KB at a time moved 2 GB, 8 % of the daemon's time
+ * in a 10,000-record sync. A wider send buffer makes that a few moves. The
+ * kernel caps it at net.core.wmem_max; a refusal only costs the speed.
+ */
+static void
+db_conn_widen_sndbuf(struct db_conn *c)
+{
+	int size = DB_SNDBUF_BYTES;
+
+	if (setsockopt(PQsocket(c->pg), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == -1)
+		log_debug("db %s: conn %d: SO_SNDBUF not widened", c->pool->name, c->id);
+}
+
 /* The connection is up: non-blocking, IDLE, and serves the queue. */
 static void
 db_conn_ready(struct db_conn *c)
@@ -458,6 +476,7 @@ db_conn_ready(struct db_conn *c)
 		db_conn_close(c, PQerrorMessage(c->pg));
 		return;
 	}
+	db_conn_widen_sndbuf(c);
 	if (db_conn_watch(c, PQsocket(c->pg), EV_READ, 1) == -1) {
 		db_conn_close(c, "cannot watch the socket");
 		return;

@@ -304,15 +304,57 @@ enc_base64(struct buf *out, const uint8_t *p, size_t n)
 }
 
 /*
+ * A double of at most 6 decimal places and under 1e9 in magnitude (areas,
+ * coordinates, distances) in its shortest digits, without printf: 1 when v
+ * is one, else 0. m / 10^k is correctly rounded, so when it equals v the
+ * digits of m parse back to v, the smallest such k has the fewest, and they
+ * are the digits "%.15g" gives (at most 15 of them).
+ */
+static int
+format_decimal(double v, char *out, size_t outlen)
+{
+	static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+	double a = fabs(v);
+	char digits[24];
+
+	if (!(a >= 1e-3 && a < 1e9) || outlen < 24)
+		return 0;
+	for (int k = 0; k < (int)(sizeof(pow10) / sizeof(pow10[0])); k++) {
+		uint64_t m = (uint64_t)llround(a * pow10[k]);
+		size_t n = 0, len = 0;
+
+		if ((double)m / pow10[k] != a)
+			continue;
+		do { /* the digits of m, last first, at least k + 1 of them */
+			digits[n++] = (char)('0' + m % 10);
+			m /= 10;
+		} while (m > 0 || n < (size_t)k + 1);
+		if (v < 0)
+			out[len++] = '-';
+		while (n > 0) {
+			if (n == (size_t)k)
+				out[len++] = '.';
+			out[len++] = digits[--n];
+		}
+		out[len] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Formats a finite v with the fewest significant digits (from 15, or 6 for a
  * float) that parse back to the same value.
  */
 static void
 format_double(double v, int is_float, char *out, size_t outlen)
 {
-	locale_t loc = c_locale(), old = (locale_t)0;
+	locale_t loc, old = (locale_t)0;
 	int prec = is_float ? 6 : 15, last = is_float ? 9 : 17;
 
+	if (!is_float && format_decimal(v, out, outlen))
+		return;
+	loc = c_locale();
 	if (loc != (locale_t)0)
 		old = uselocale(loc);
 	for (;; prec++) {

@@ -125,6 +125,25 @@ project_is_published(const Vacancy__V1__Record *r)
 	return consent_ok || owner_not_person;
 }
 
+/*
+ * Whether Record's i-th field (descriptor order) is PUBLIC: decided once, as
+ * project_record runs for every record the read model takes in.
+ */
+static int
+project_field_public(unsigned i)
+{
+	static unsigned char known[256], public[256];
+	const ProtobufCMessageDescriptor *d = &vacancy__v1__record__descriptor;
+
+	if (i >= sizeof(known))
+		return project_tier(d->fields[i].name) == TIER_PUBLIC;
+	if (!known[i]) {
+		public[i] = project_tier(d->fields[i].name) == TIER_PUBLIC;
+		known[i] = 1;
+	}
+	return public[i];
+}
+
 int
 project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc)
 {
@@ -138,7 +157,7 @@ project_record(Vacancy__V1__Record *r, enum role role, ProtobufCAllocator *alloc
 	    r->withdrawn_at != NULL)
 		return -1;
 	for (unsigned i = 0; i < d->n_fields; i++)
-		if (project_tier(d->fields[i].name) != TIER_PUBLIC)
+		if (!project_field_public(i))
 			pbfield_clear(&r->base, &d->fields[i], alloc);
 	for (size_t i = 0; i < r->n_attachments; i++) {
 		if (r->attachments[i]->rights_holder != NULL) {

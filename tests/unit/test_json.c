@@ -723,6 +723,61 @@ test_encode_exact(void)
 		     "{\n  \"withdraw\": {\n    \"revision\": \"42\"\n  }\n}");
 }
 
+/* The fewest "%.*g" digits from 15 that parse back to v: the reference. */
+static void
+shortest_g(double v, char *out, size_t outlen)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(out, outlen, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+/*
+ * Decimals of up to 6 places under 1e9 (coordinates, areas) take a path
+ * without printf: the same digits as the reference, on values at and around
+ * every place count and magnitude, negatives, and neighbours one ulp away.
+ */
+static void
+test_encode_decimals(void)
+{
+	static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+	Vacancy__V1__LatLon loc = VACANCY__V1__LAT_LON__INIT;
+	unsigned long long x = 88172645463325252ULL;
+	char want[128], ref[40];
+	size_t checked = 0;
+
+	for (int i = 0; i < 40000; i++) {
+		double v;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		v = (double)(x % 1000000000000000ULL) / scale[x % NELEM(scale)];
+		v /= scale[(x >> 8) % NELEM(scale)];
+		if ((x >> 20) & 1)
+			v = -v;
+		if ((x >> 21) % 4 == 0)
+			v = nextafter(v, (x >> 23) & 1 ? INFINITY : -INFINITY);
+		if (v == 0 || fabs(v) >= 1e21)
+			continue;
+		shortest_g(v, ref, sizeof(ref));
+		loc.has_lat = 1;
+		loc.lat = v;
+		snprintf(want, sizeof(want), "{\"lat\":%s}", ref);
+		check_encode(&loc.base, 0, want);
+		checked++;
+	}
+	CU_ASSERT(checked > 30000);
+	loc.lat = 50.565304;
+	check_encode(&loc.base, 0, "{\"lat\":50.565304}");
+	loc.lat = -0.001;
+	check_encode(&loc.base, 0, "{\"lat\":-0.001}");
+	loc.lat = 999999999.999999;
+	check_encode(&loc.base, 0, "{\"lat\":999999999.999999}");
+	loc.lat = 1e-4; /* below the fast range: exponent form stays */
+	check_encode(&loc.base, 0, "{\"lat\":0.0001}");
+}
+
 /* Doubles round-trip with the fewest digits; specials are strings. */
 static void
 test_encode_numbers(void)
@@ -1792,4 +1847,5 @@ test_json_register(void)
 	CU_add_test(s, "allocation budget: decode", test_alloc_budget);
 	CU_add_test(s, "allocation budget: decode_field", test_alloc_budget_field);
 	CU_add_test(s, "output size limit", test_encode_limit);
+	CU_add_test(s, "decimals without printf", test_encode_decimals);
 }
