@@ -368,6 +368,17 @@ format_double(double v, int is_float, char *out, size_t outlen)
 		uselocale(old);
 }
 
+void
+json_format_double(double v, char *out)
+{
+	if (isnan(v))
+		strcpy(out, "NaN");
+	else if (isinf(v))
+		strcpy(out, v > 0 ? "Infinity" : "-Infinity");
+	else
+		format_double(v, 0, out, JSON_DOUBLE_LEN);
+}
+
 /* Appends a double or float: a number, or "NaN", "Infinity", "-Infinity". */
 static void
 enc_double(struct buf *out, double v, int is_float)

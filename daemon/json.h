@@ -75,4 +75,13 @@ const char *json_field_name(const ProtobufCFieldDescriptor *field, char *out, si
  */
 void json_add_string(struct buf *out, const char *s, size_t len);
 
+/*
+ * Writes a finite v in the fewest digits that parse back to it, as JSON
+ * numbers are written ("706.4", "1e+21"); NaN and the infinities as
+ * PostgreSQL's float8 reads them ("NaN", "Infinity", "-Infinity"). out
+ * holds at least JSON_DOUBLE_LEN bytes.
+ */
+#define JSON_DOUBLE_LEN 40
+void json_format_double(double v, char *out);
+
 #endif

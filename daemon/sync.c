@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "handlers.h"
 #include "json.h"
@@ -38,7 +40,7 @@ struct sync_ctx {
 static const struct db_stmt sync_stmt = {
     "sync_apply",
     "SELECT registry.apply_transfer($1::bigint, $2, $3, $4, $5, $6::boolean, $7::bytea, "
-    "$8::json)",
+    "$8::registry.sync_change[])",
 };
 
 static void
@@ -156,18 +158,41 @@ sync_applied_cb(struct req *r, enum db_status st, const PGresult *res, const cha
 	protobuf_c_message_free_unpacked(&resp->base, &codec_heap);
 }
 
-/* The changes for registry.apply_transfer() (syncrow.h). NULL when out of memory. */
+/*
+ * The changes for registry.apply_transfer() (syncrow.h), each upsert with
+ * the id its record gets if it is created. NULL when out of memory or
+ * without randomness.
+ */
 static char *
-sync_changes_json(Vacancy__V1__SyncRequest *req)
+sync_changes_literal(Vacancy__V1__SyncRequest *req)
 {
+	char(*ids)[SYNCROW_UUID_LEN] = NULL;
+	unsigned char *rnd = NULL;
+	struct timespec now;
+	uint64_t ms;
 	struct buf b;
+	size_t n = req->n_changes;
 
 	buf_init(&b, 0);
-	if (syncrow_encode(req, &b) == -1) {
-		buf_free(&b);
-		return NULL;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	if (n > 0) {
+		if ((ids = malloc(n * sizeof(*ids))) == NULL || (rnd = malloc(n * 10)) == NULL ||
+		    RAND_bytes(rnd, (int)(n * 10)) != 1)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			syncrow_uuid7(ms, rnd + 10 * i, ids[i]);
 	}
+	if (syncrow_encode(req, ids, &b) == -1)
+		goto fail;
+	free(ids);
+	free(rnd);
 	return buf_detach(&b, NULL);
+fail:
+	free(ids);
+	free(rnd);
+	buf_free(&b);
+	return NULL;
 }
 
 /*
@@ -273,7 +298,7 @@ sync_post(struct req *r)
 		return;
 	}
 	validate_errors_free(&errs);
-	if ((changes = sync_changes_json(req)) == NULL || sync_digest(req, digest) == -1) {
+	if ((changes = sync_changes_literal(req)) == NULL || sync_digest(req, digest) == -1) {
 		free(changes);
 		req_error(r, 503, "UNAVAILABLE", "out of memory");
 		return;

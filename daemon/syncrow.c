@@ -1,14 +1,285 @@
 /*
  * syncrow: a transfer's changes as registry.apply_transfer() stores them
- * (syncrow.h). The record's own fields are written by json_encode with the
- * fields that the database keeps elsewhere cleared for the moment; the
- * members that differ from the proto shape are spliced in before the
- * object's closing brace.
+ * (syncrow.h). The row is a composite literal written column by column from
+ * syncrow_columns, in registry.sync_row's order; the two history documents
+ * are JSON, written by json_encode with the fields that the database keeps
+ * elsewhere cleared for the moment and the members that differ from the
+ * proto shape spliced in before the object's closing brace.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "pbfield.h"
 #include "syncrow.h"
+
+/* registry.sync_row's columns in order (migration 003); see syncrow.h */
+enum col_kind {
+	COL_FIELD,   /* the Record field of the same name */
+	COL_LAT,     /* location.lat */
+	COL_LON,     /* location.lon */
+	COL_ATTACH,  /* attachments as JSON, without their rights holders */
+	COL_HOLDERS, /* the attachments' rights holders, text[] */
+};
+
+struct col {
+	const char *name;
+	enum col_kind kind;
+	const char *absent; /* the text of an absent field, NULL for SQL NULL */
+};
+
+const char *const syncrow_columns[] = {
+    "municipality_ags",	  "municipality_ars", "last_verified_at",
+    "publication",	  "owner_consent",    "owner_consent_date",
+    "site_kind",	  "usage",	      "marketing",
+    "object_type",	  "status",	      "vacancy_degree",
+    "vacant_since",	  "vacant_since_precision",
+    "vacancy_reason",	  "condition",	      "construction_year",
+    "development",	  "planning_basis",   "bplan_ref",
+    "contamination",	  "street",	      "house_number",
+    "postcode",		  "locality",	      "gemarkung",
+    "flur",		  "flurstueck",	      "parcel_ids",
+    "lat",		  "lon",	      "source_x",
+    "source_y",		  "source_crs",	      "location_blur_m",
+    "usable_area_m2",	  "floor_area_m2",    "sales_area_m2",
+    "plot_area_m2",	  "divisible_from_m2", "purchase_price_eur",
+    "rent_eur_month",	  "rent_eur_m2",      "price_on_request",
+    "title",		  "description",      "location_text",
+    "marketing_contact",  "attachments",      "attachment_rights_holders",
+    "owner_category",	  "owner_name",	      "owner_address",
+    "owner_phone",	  "owner_email",      "owner_willingness",
+    "internal_notes",	  NULL,
+};
+
+#define NCOLS (sizeof(syncrow_columns) / sizeof(syncrow_columns[0]) - 1)
+
+/* What each column is, and its field descriptor: decided once. */
+static struct {
+	int ready, failed;
+	enum col_kind kind[NCOLS];
+	const char *absent[NCOLS];
+	const ProtobufCFieldDescriptor *field[NCOLS];
+} cols;
+
+static const struct col col_special[] = {
+    {"lat", COL_LAT, NULL},
+    {"lon", COL_LON, NULL},
+    {"attachments", COL_ATTACH, NULL},
+    {"attachment_rights_holders", COL_HOLDERS, NULL},
+    /* defaults written out: an absent field and its default compare equal */
+    {"marketing", COL_FIELD, "{}"},
+    {"parcel_ids", COL_FIELD, "{}"},
+    {"price_on_request", COL_FIELD, "f"},
+    {"location_blur_m", COL_FIELD, "0"},
+};
+
+static int
+cols_init(void)
+{
+	const ProtobufCMessageDescriptor *d = &vacancy__v1__record__descriptor;
+
+	if (cols.ready)
+		return cols.failed ? -1 : 0;
+	cols.ready = 1;
+	for (size_t i = 0; i < NCOLS; i++) {
+		cols.kind[i] = COL_FIELD;
+		cols.absent[i] = NULL;
+		for (size_t k = 0; k < sizeof(col_special) / sizeof(col_special[0]); k++) {
+			if (strcmp(col_special[k].name, syncrow_columns[i]) == 0) {
+				cols.kind[i] = col_special[k].kind;
+				cols.absent[i] = col_special[k].absent;
+			}
+		}
+		if (cols.kind[i] != COL_FIELD)
+			continue;
+		cols.field[i] = protobuf_c_message_descriptor_get_field_by_name(d, syncrow_columns[i]);
+		if (cols.field[i] == NULL)
+			cols.failed = 1; /* the unit test names it */
+	}
+	return cols.failed ? -1 : 0;
+}
+
+/* Appends s as a quoted element of a composite or array literal. */
+static void
+lit_quoted(struct buf *out, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	buf_addc(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		buf_add(out, s + run, i - run);
+		buf_addc(out, '\\');
+		run = i;
+	}
+	buf_add(out, s + run, n - run);
+	buf_addc(out, '"');
+}
+
+static void
+lit_quoted_buf(struct buf *out, const struct buf *in)
+{
+	lit_quoted(out, in->data != NULL ? in->data : "", in->len);
+}
+
+/* One value of f at p as PostgreSQL reads it; 0, or -1 for an unknown enum. */
+static int
+value_text(struct buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+{
+	char tmp[JSON_DOUBLE_LEN];
+	const ProtobufCEnumValue *ev;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		buf_adds(out, *(char *const *)p);
+		return 0;
+	case PROTOBUF_C_TYPE_ENUM:
+		if ((ev = protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p)) ==
+		    NULL)
+			return -1;
+		buf_adds(out, ev->name);
+		return 0;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		json_format_double(*(const double *)p, tmp);
+		buf_adds(out, tmp);
+		return 0;
+	case PROTOBUF_C_TYPE_BOOL:
+		buf_addc(out, *(const protobuf_c_boolean *)p ? 't' : 'f');
+		return 0;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		buf_printf(out, "%" PRId32, *(const int32_t *)p);
+		return 0;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		buf_printf(out, "%" PRIu32, *(const uint32_t *)p);
+		return 0;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		buf_printf(out, "%" PRId64, *(const int64_t *)p);
+		return 0;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		buf_printf(out, "%" PRIu64, *(const uint64_t *)p);
+		return 0;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return json_encode(*(ProtobufCMessage *const *)p, out, JSON_PROTO_NAMES);
+	default:
+		return -1; /* no such field in Record */
+	}
+}
+
+/* The text of field f of rec (an array literal when repeated) in val. */
+static int
+field_text(struct buf *val, struct buf *elem, const Vacancy__V1__Record *rec,
+	   const ProtobufCFieldDescriptor *f)
+{
+	const char *base = (const char *)rec + f->offset;
+
+	if (f->label != PROTOBUF_C_LABEL_REPEATED)
+		return value_text(val, f, base);
+	buf_addc(val, '{');
+	for (size_t i = 0, n = pbfield_count(&rec->base, f); i < n; i++) {
+		const char *arr = *(char *const *)base;
+
+		if (i > 0)
+			buf_addc(val, ',');
+		elem->len = 0;
+		if (value_text(elem, f, arr + i * pbfield_size(f->type)) == -1)
+			return -1;
+		lit_quoted_buf(val, elem);
+	}
+	buf_addc(val, '}');
+	return 0;
+}
+
+/* The attachments as JSON, without their rights holders. */
+static void
+attachments_json(struct buf *out, Vacancy__V1__Record *rec)
+{
+	buf_addc(out, '[');
+	for (size_t i = 0; i < rec->n_attachments; i++) {
+		Vacancy__V1__Attachment *a = rec->attachments[i];
+		char *holder = a->rights_holder;
+		int rc;
+
+		if (i > 0)
+			buf_addc(out, ',');
+		a->rights_holder = NULL;
+		/* -1 leaves out failed, which the caller checks */
+		rc = json_encode(&a->base, out, JSON_PROTO_NAMES);
+		a->rights_holder = holder;
+		if (rc == -1)
+			return;
+	}
+	buf_addc(out, ']');
+}
+
+/* Scratch space for one change, kept across the changes of a transfer. */
+struct scratch {
+	struct buf row, val, elem, doc;
+};
+
+/* The sync_row literal of rec in s->row. 0 or -1. */
+static int
+row_literal(struct scratch *s, Vacancy__V1__Record *rec)
+{
+	struct buf *row = &s->row, *val = &s->val;
+	char num[JSON_DOUBLE_LEN];
+
+	row->len = 0;
+	buf_addc(row, '(');
+	for (size_t i = 0; i < NCOLS; i++) {
+		const ProtobufCFieldDescriptor *f = cols.field[i];
+		const Vacancy__V1__LatLon *ll = rec->location;
+
+		if (i > 0)
+			buf_addc(row, ',');
+		val->len = 0;
+		switch (cols.kind[i]) {
+		case COL_LAT:
+		case COL_LON:
+			if (ll == NULL || !(cols.kind[i] == COL_LAT ? ll->has_lat : ll->has_lon))
+				continue;
+			json_format_double(cols.kind[i] == COL_LAT ? ll->lat : ll->lon, num);
+			buf_adds(val, num);
+			break;
+		case COL_ATTACH:
+			attachments_json(val, rec);
+			break;
+		case COL_HOLDERS:
+			buf_addc(val, '{');
+			for (size_t k = 0; k < rec->n_attachments; k++) {
+				const char *h = rec->attachments[k]->rights_holder;
+
+				if (k > 0)
+					buf_addc(val, ',');
+				if (h == NULL)
+					buf_adds(val, "NULL");
+				else
+					lit_quoted(val, h, strlen(h));
+			}
+			buf_addc(val, '}');
+			break;
+		case COL_FIELD:
+			if (!pbfield_present(&rec->base, f)) {
+				if (cols.absent[i] == NULL)
+					continue; /* SQL NULL: nothing between the commas */
+				buf_adds(val, cols.absent[i]);
+			} else if (field_text(val, &s->elem, rec, f) == -1) {
+				return -1;
+			}
+			break;
+		}
+		lit_quoted_buf(row, val);
+	}
+	buf_addc(row, ')');
+	return buf_failed(row) || buf_failed(val) || buf_failed(&s->elem) ? -1 : 0;
+}
 
 /* Reopens the object that ends out: drops its '}'. 1 if it has members. */
 static int
@@ -68,34 +339,13 @@ add_holders(struct buf *out, int *some, const Vacancy__V1__Record *rec)
 	buf_addc(out, ']');
 }
 
-static void
-add_attachments(struct buf *out, int *some, Vacancy__V1__Record *rec)
-{
-	member(out, some, "attachments");
-	buf_addc(out, '[');
-	for (size_t i = 0; i < rec->n_attachments; i++) {
-		Vacancy__V1__Attachment *a = rec->attachments[i];
-		char *holder = a->rights_holder;
-		int rc;
-
-		if (i > 0)
-			buf_addc(out, ',');
-		a->rights_holder = NULL;
-		/* -1 leaves out failed, which the caller checks */
-		rc = json_encode(&a->base, out, JSON_PROTO_NAMES);
-		a->rights_holder = holder;
-		if (rc == -1)
-			return;
-	}
-	buf_addc(out, ']');
-}
-
 /*
- * The row; with_personal 0 leaves out the PERSONAL fields (record.md): what
- * the history of a created record shows every staff reader.
+ * The history document of a created record: its fields without the PERSONAL
+ * ones (record.md) and without what the database keeps elsewhere, in the
+ * API's value forms, with the defaults written out.
  */
 static void
-add_row(struct buf *out, Vacancy__V1__Record *rec, int with_personal)
+add_history_doc(struct buf *out, Vacancy__V1__Record *rec)
 {
 	/* kept elsewhere, or reshaped below */
 	Vacancy__V1__Record saved = *rec;
@@ -107,11 +357,9 @@ add_row(struct buf *out, Vacancy__V1__Record *rec, int with_personal)
 	rec->has_revision = 0;
 	rec->location = NULL;
 	rec->n_attachments = 0;
-	if (!with_personal) {
-		rec->has_vacancy_reason = 0;
-		rec->owner_name = rec->owner_address = rec->owner_phone = rec->owner_email = NULL;
-		rec->has_owner_willingness = 0;
-	}
+	rec->has_vacancy_reason = 0;
+	rec->owner_name = rec->owner_address = rec->owner_phone = rec->owner_email = NULL;
+	rec->has_owner_willingness = 0;
 	rc = json_encode(&rec->base, out, JSON_PROTO_NAMES);
 	*rec = saved;
 	if (rc == -1)
@@ -120,9 +368,8 @@ add_row(struct buf *out, Vacancy__V1__Record *rec, int with_personal)
 	some = obj_reopen(out, start);
 	if (location != NULL)
 		add_location(out, &some, location);
-	add_attachments(out, &some, rec);
-	if (with_personal)
-		add_holders(out, &some, rec);
+	member(out, &some, "attachments");
+	attachments_json(out, rec);
 	if (rec->n_marketing == 0) {
 		member(out, &some, "marketing");
 		buf_adds(out, "[]");
@@ -142,9 +389,9 @@ add_row(struct buf *out, Vacancy__V1__Record *rec, int with_personal)
 	buf_addc(out, '}');
 }
 
-/* The PERSONAL fields that are set, or null when none is. */
+/* The PERSONAL fields that are set; out is left empty when none is. */
 static void
-add_personal(struct buf *out, const Vacancy__V1__Record *rec)
+add_personal_doc(struct buf *out, const Vacancy__V1__Record *rec)
 {
 	Vacancy__V1__Record p = VACANCY__V1__RECORD__INIT;
 	size_t start = out->len;
@@ -165,49 +412,103 @@ add_personal(struct buf *out, const Vacancy__V1__Record *rec)
 		add_holders(out, &some, rec);
 	if (!some) {
 		out->len = start;
-		buf_adds(out, "null");
 		return;
 	}
 	buf_addc(out, '}');
 }
 
-static void
-add_head(struct buf *out, int upsert, const char *external_id, uint64_t revision)
+void
+syncrow_uuid7(uint64_t unix_ms, const unsigned char rnd[10], char out[SYNCROW_UUID_LEN])
 {
-	buf_adds(out, upsert ? "{\"u\":true,\"x\":" : "{\"u\":false,\"x\":");
-	if (external_id != NULL)
-		json_add_string(out, external_id, strlen(external_id));
-	else
-		buf_adds(out, "null");
-	buf_printf(out, ",\"r\":\"%llu\"", (unsigned long long)revision);
+	unsigned char b[16];
+
+	for (int i = 0; i < 6; i++)
+		b[i] = (unsigned char)(unix_ms >> (40 - 8 * i));
+	memcpy(b + 6, rnd, 10);
+	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
+	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
+	snprintf(out, SYNCROW_UUID_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+		 b[14], b[15]);
+}
+
+/* One change as a registry.sync_change literal in chg. 0 or -1. */
+static int
+change_literal(struct buf *chg, struct scratch *s, Vacancy__V1__RecordChange *c,
+	       const char *new_id)
+{
+	const char *x;
+	uint64_t rev;
+	int upsert = c->change_case == VACANCY__V1__RECORD_CHANGE__CHANGE_UPSERT;
+
+	if (upsert) {
+		x = c->upsert->external_id;
+		rev = c->upsert->revision;
+	} else if (c->change_case == VACANCY__V1__RECORD_CHANGE__CHANGE_WITHDRAW) {
+		x = c->withdraw->external_id;
+		rev = c->withdraw->revision;
+	} else {
+		return -1; /* validate_transfer refuses these; never half a change */
+	}
+	chg->len = 0;
+	buf_adds(chg, upsert ? "(t," : "(f,");
+	if (x != NULL)
+		lit_quoted(chg, x, strlen(x));
+	buf_printf(chg, ",%" PRIu64 ",", rev);
+	if (upsert) {
+		if (row_literal(s, c->upsert) == -1)
+			return -1;
+		lit_quoted_buf(chg, &s->row);
+		buf_addc(chg, ',');
+		s->doc.len = 0;
+		add_history_doc(&s->doc, c->upsert);
+		lit_quoted_buf(chg, &s->doc);
+		buf_addc(chg, ',');
+		s->doc.len = 0;
+		add_personal_doc(&s->doc, c->upsert);
+		if (s->doc.len > 0)
+			lit_quoted_buf(chg, &s->doc);
+		buf_addc(chg, ',');
+		if (new_id != NULL)
+			buf_adds(chg, new_id);
+	} else {
+		buf_adds(chg, ",,,");
+	}
+	buf_addc(chg, ')');
+	return buf_failed(&s->doc) ? -1 : 0;
 }
 
 int
-syncrow_encode(Vacancy__V1__SyncRequest *req, struct buf *out)
+syncrow_encode(Vacancy__V1__SyncRequest *req, const char (*ids)[SYNCROW_UUID_LEN],
+	       struct buf *out)
 {
-	buf_addc(out, '[');
-	for (size_t i = 0; i < req->n_changes; i++) {
-		Vacancy__V1__RecordChange *c = req->changes[i];
+	struct scratch s;
+	struct buf chg;
+	int rc = 0;
 
+	if (cols_init() == -1)
+		return -1;
+	buf_init(&s.row, 0);
+	buf_init(&s.val, 0);
+	buf_init(&s.elem, 0);
+	buf_init(&s.doc, 0);
+	buf_init(&chg, 0);
+	buf_addc(out, '{');
+	for (size_t i = 0; i < req->n_changes && rc == 0; i++) {
 		if (i > 0)
 			buf_addc(out, ',');
-		if (c->change_case == VACANCY__V1__RECORD_CHANGE__CHANGE_UPSERT) {
-			add_head(out, 1, c->upsert->external_id, c->upsert->revision);
-			buf_adds(out, ",\"d\":");
-			add_row(out, c->upsert, 1);
-			buf_adds(out, ",\"h\":");
-			add_row(out, c->upsert, 0);
-			buf_adds(out, ",\"p\":");
-			add_personal(out, c->upsert);
-			buf_addc(out, '}');
-		} else if (c->change_case == VACANCY__V1__RECORD_CHANGE__CHANGE_WITHDRAW) {
-			add_head(out, 0, c->withdraw->external_id, c->withdraw->revision);
-			buf_addc(out, '}');
-		} else {
-			/* validate_transfer refuses these; never half a change */
-			return -1;
-		}
+		rc = change_literal(&chg, &s, req->changes[i], ids != NULL ? ids[i] : NULL);
+		if (rc == 0)
+			lit_quoted_buf(out, &chg);
+		if (buf_failed(&chg))
+			rc = -1;
 	}
-	buf_addc(out, ']');
-	return buf_failed(out) ? -1 : 0;
+	buf_addc(out, '}');
+	buf_free(&s.row);
+	buf_free(&s.val);
+	buf_free(&s.elem);
+	buf_free(&s.doc);
+	buf_free(&chg);
+	return rc == -1 || buf_failed(out) ? -1 : 0;
 }

@@ -87,11 +87,15 @@ awk '{ printf "client CPU: %.2f s user, %.2f s system\n", $1, $2 }' "$WORK/clien
 echo "daemon VmRSS: $after_load after the load, $after_restart after a restart on the same data"
 echo
 echo "the last transfer's statements of 20 ms or more (auto_explain):"
-start=$(grep -n 'registry.apply_transfer(\$1' "$LOG" | tail -n 2 | head -n 1 | cut -d: -f1)
-tail -n +"${start:-1}" "$LOG" | awk '
+# auto_explain logs a transfer's own statement after its nested ones: the last
+# transfer's begin after the one before it (or at the top, if it is the only one)
+start=1
+ends=$(grep -n 'registry.apply_transfer(\$1' "$LOG" | tail -n 2 | cut -d: -f1)
+[ "$(echo "$ends" | wc -l)" -lt 2 ] || start=$(echo "$ends" | head -n 1)
+tail -n +"$start" "$LOG" | awk '
 	/duration: [0-9.]+ ms/ { match($0, /duration: [0-9.]+ ms/); d = substr($0, RSTART + 10, RLENGTH - 13); want = 1; next }
 	want && /Query Text:/ { sub(/.*Query Text: */, ""); printf "%10.1f ms  %s\n", d, substr($0, 1, 100); want = 0 }' |
-	sort -rn | head -n 15
+	sort -rn | head -n 25
 echo
 echo "functions over the whole load (pg_stat_user_functions, ms):"
 "${PSQL[@]}" -c "SELECT format('%10s %10s %8s  %s', round(total_time), round(self_time), calls, funcname)
