@@ -1099,6 +1099,101 @@ test_csv_and_openimmo_agree(void)
 	}
 }
 
+/* SQL that must fail with a foreign-key violation (23503) and nothing else. */
+static int
+fk_refused(const char *stmt)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "DO $$ BEGIN %s; RAISE EXCEPTION 'accepted'; "
+		 "EXCEPTION WHEN foreign_key_violation THEN NULL; END $$",
+		 stmt);
+	return harness_sql(sql) == 0;
+}
+
+/*
+ * History's references (migration 017: checked once per statement, not by
+ * foreign keys): rows naming a missing record or principal, and PERSONAL
+ * values naming a missing history row, are refused; deleting a record takes
+ * its history and PERSONAL values with it.
+ */
+static void
+test_history_references(void)
+{
+	struct rec a;
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+	char sql[512], *id, *principal;
+
+	rec_init(&a, "REF-1", 1, "Referenzen");
+	xfer_init(&t, "refs-1", 0);
+	xfer_upsert(&t, &a);
+	s = post(&t, tok_muni, &r);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(s->created, 1);
+	vacancy__v1__sync_response__free_unpacked(s, NULL);
+	harness_resp_free(&r);
+	id = harness_sql_value("SELECT record_id FROM registry.record_internal "
+			       "WHERE external_id = 'REF-1'");
+	principal = harness_sql_value("SELECT principal_id FROM registry.history h JOIN "
+				      "registry.record_internal i USING (record_id) "
+				      "WHERE i.external_id = 'REF-1' LIMIT 1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(principal);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM registry.history h JOIN "
+			      "registry.history_personal p USING (history_id) "
+			      "WHERE h.record_id IN (SELECT record_id FROM registry.record_internal "
+			      "WHERE external_id = 'REF-1')"),
+			1);
+
+	/* a missing record, among existing ones in the same statement */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO registry.history (record_id, principal_id, municipality_ags, "
+		 "transfer_id, revision, field, tier, new_value) VALUES "
+		 "('%s', %s, '" AGS "', 'refs-x', 1, 'status', 'PUBLIC', 'MARKETED'), "
+		 "(gen_random_uuid(), %s, '" AGS "', 'refs-x', 1, 'status', 'PUBLIC', 'MARKETED')",
+		 id, principal, principal);
+	CU_ASSERT(fk_refused(sql));
+	/* a missing principal */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO registry.history (record_id, principal_id, municipality_ags, "
+		 "transfer_id, revision, field, tier, new_value) VALUES "
+		 "('%s', -7, '" AGS "', 'refs-x', 1, 'status', 'PUBLIC', 'MARKETED')",
+		 id);
+	CU_ASSERT(fk_refused(sql));
+	/* an update that points a row elsewhere */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE registry.history SET record_id = gen_random_uuid() WHERE record_id = '%s'",
+		 id);
+	CU_ASSERT(fk_refused(sql));
+	/* a PERSONAL value of no history row */
+	CU_ASSERT(fk_refused("INSERT INTO registry.history_personal (history_id, new_value) "
+			     "VALUES (-1, '{}')"));
+	/* a correct row is taken, and nothing of the refused ones was */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO registry.history (record_id, principal_id, municipality_ags, "
+		 "transfer_id, revision, field, tier, new_value) VALUES "
+		 "('%s', %s, '" AGS "', 'refs-ok', 1, 'status', 'PUBLIC', 'MARKETED')",
+		 id, principal);
+	CU_ASSERT_EQUAL(harness_sql(sql), 0);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM registry.history WHERE transfer_id = 'refs-x'"),
+			0);
+
+	/* deleting the record deletes its history and its PERSONAL values */
+	snprintf(sql, sizeof(sql), "DELETE FROM registry.record WHERE record_id = '%s'", id);
+	CU_ASSERT_EQUAL(harness_sql(sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM registry.history WHERE record_id = '%s'",
+		 id);
+	CU_ASSERT_EQUAL(count(sql), 0);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM registry.history_personal p WHERE NOT EXISTS "
+			      "(SELECT 1 FROM registry.history h WHERE h.history_id = p.history_id)"),
+			0);
+	free(id);
+	free(principal);
+}
+
 void test_sync_register(void);
 void
 test_sync_register(void)
@@ -1120,4 +1215,6 @@ test_sync_register(void)
 	CU_add_test(s, "concurrent transfers", test_concurrent_transfers);
 	CU_add_test(s, "CSV and OpenImmo give the same records", test_csv_and_openimmo_agree);
 	CU_add_test(s, "feed: a mirror equals the published records", test_feed_mirror);
+	CU_add_test(s, "history references: checked per statement, cascaded",
+		    test_history_references);
 }
