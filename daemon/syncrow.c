@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json.h"
 #include "pbfield.h"
@@ -100,28 +101,74 @@ cols_init(void)
 	return cols.failed ? -1 : 0;
 }
 
-/* Appends s as a quoted element of a composite or array literal. */
+/*
+ * The literal nests four levels: the array (1) of sync_change records (2)
+ * whose row is a sync_row record (3) with arrays in it (4). Everything is
+ * written straight into the output, escaped for the level it sits at: a
+ * quote that delimits a value of level k carries 2^(k-1) - 1 backslashes
+ * (it must survive the unescaping of the k - 1 levels around it), a '"' or
+ * '\' inside such a value 2^k - 1.
+ */
 static void
-lit_quoted(struct buf *out, const char *s, size_t n)
+lit_backslashes(struct buf *out, size_t n)
 {
-	size_t run = 0;
+	static const char bs[16] = "\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\";
 
+	buf_add(out, bs, n);
+}
+
+/* The quote that delimits a value of level `level`. */
+static void
+lit_quote(struct buf *out, int level)
+{
+	lit_backslashes(out, ((size_t)1 << (level - 1)) - 1);
 	buf_addc(out, '"');
+}
+
+/* Whether s must be quoted: as record_out and array_out decide, together. */
+static int
+lit_needs_quotes(const char *s, size_t n)
+{
+	if (n == 0 || (n == 4 && strncasecmp(s, "NULL", 4) == 0))
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '"': case '\\': case '(': case ')': case '{': case '}': case ',':
+		case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
+			return 1;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* s as a value of level `level`: bare when it can be, else quoted and escaped. */
+static void
+lit_value(struct buf *out, const char *s, size_t n, int level)
+{
+	size_t nb = ((size_t)1 << level) - 1, run = 0;
+
+	if (!lit_needs_quotes(s, n)) {
+		buf_add(out, s, n);
+		return;
+	}
+	lit_quote(out, level);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] != '"' && s[i] != '\\')
 			continue;
 		buf_add(out, s + run, i - run);
-		buf_addc(out, '\\');
+		lit_backslashes(out, nb);
 		run = i;
 	}
 	buf_add(out, s + run, n - run);
-	buf_addc(out, '"');
+	lit_quote(out, level);
 }
 
 static void
-lit_quoted_buf(struct buf *out, const struct buf *in)
+lit_value_buf(struct buf *out, const struct buf *in, int level)
 {
-	lit_quoted(out, in->data != NULL ? in->data : "", in->len);
+	lit_value(out, in->data != NULL ? in->data : "", in->len, level);
 }
 
 /* One value of f at p as PostgreSQL reads it; 0, or -1 for an unknown enum. */
@@ -173,27 +220,39 @@ value_text(struct buf *out, const ProtobufCFieldDescriptor *f, const void *p)
 	}
 }
 
-/* The text of field f of rec (an array literal when repeated) in val. */
+/* The levels of the literal (see lit_backslashes). */
+#define LV_CHANGE 2 /* a field of a sync_change */
+#define LV_ROW	  3 /* a field of the sync_row */
+#define LV_ELEM	  4 /* an element of an array in the sync_row */
+
+/* Field f of rec as a field of the row: a scalar, or an array literal. */
 static int
-field_text(struct buf *val, struct buf *elem, const Vacancy__V1__Record *rec,
-	   const ProtobufCFieldDescriptor *f)
+field_value(struct buf *out, struct buf *tmp, const Vacancy__V1__Record *rec,
+	    const ProtobufCFieldDescriptor *f)
 {
 	const char *base = (const char *)rec + f->offset;
 
-	if (f->label != PROTOBUF_C_LABEL_REPEATED)
-		return value_text(val, f, base);
-	buf_addc(val, '{');
+	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+		tmp->len = 0;
+		if (value_text(tmp, f, base) == -1)
+			return -1;
+		lit_value_buf(out, tmp, LV_ROW);
+		return 0;
+	}
+	lit_quote(out, LV_ROW);
+	buf_addc(out, '{');
 	for (size_t i = 0, n = pbfield_count(&rec->base, f); i < n; i++) {
 		const char *arr = *(char *const *)base;
 
 		if (i > 0)
-			buf_addc(val, ',');
-		elem->len = 0;
-		if (value_text(elem, f, arr + i * pbfield_size(f->type)) == -1)
+			buf_addc(out, ',');
+		tmp->len = 0;
+		if (value_text(tmp, f, arr + i * pbfield_size(f->type)) == -1)
 			return -1;
-		lit_quoted_buf(val, elem);
+		lit_value_buf(out, tmp, LV_ELEM);
 	}
-	buf_addc(val, '}');
+	buf_addc(out, '}');
+	lit_quote(out, LV_ROW);
 	return 0;
 }
 
@@ -219,66 +278,62 @@ attachments_json(struct buf *out, Vacancy__V1__Record *rec)
 	buf_addc(out, ']');
 }
 
-/* Scratch space for one change, kept across the changes of a transfer. */
-struct scratch {
-	struct buf row, val, elem, doc;
-};
-
-/* The sync_row literal of rec in s->row. 0 or -1. */
+/* The sync_row literal of rec, as a field of a sync_change. 0 or -1. */
 static int
-row_literal(struct scratch *s, Vacancy__V1__Record *rec)
+row_literal(struct buf *out, struct buf *tmp, Vacancy__V1__Record *rec)
 {
-	struct buf *row = &s->row, *val = &s->val;
+	const Vacancy__V1__LatLon *ll = rec->location;
 	char num[JSON_DOUBLE_LEN];
 
-	row->len = 0;
-	buf_addc(row, '(');
+	lit_quote(out, LV_CHANGE);
+	buf_addc(out, '(');
 	for (size_t i = 0; i < NCOLS; i++) {
 		const ProtobufCFieldDescriptor *f = cols.field[i];
-		const Vacancy__V1__LatLon *ll = rec->location;
 
 		if (i > 0)
-			buf_addc(row, ',');
-		val->len = 0;
+			buf_addc(out, ',');
 		switch (cols.kind[i]) {
 		case COL_LAT:
 		case COL_LON:
 			if (ll == NULL || !(cols.kind[i] == COL_LAT ? ll->has_lat : ll->has_lon))
-				continue;
+				break; /* SQL NULL: nothing between the commas */
 			json_format_double(cols.kind[i] == COL_LAT ? ll->lat : ll->lon, num);
-			buf_adds(val, num);
+			buf_adds(out, num);
 			break;
 		case COL_ATTACH:
-			attachments_json(val, rec);
+			tmp->len = 0;
+			attachments_json(tmp, rec);
+			lit_value_buf(out, tmp, LV_ROW);
 			break;
 		case COL_HOLDERS:
-			buf_addc(val, '{');
+			lit_quote(out, LV_ROW);
+			buf_addc(out, '{');
 			for (size_t k = 0; k < rec->n_attachments; k++) {
 				const char *h = rec->attachments[k]->rights_holder;
 
 				if (k > 0)
-					buf_addc(val, ',');
+					buf_addc(out, ',');
 				if (h == NULL)
-					buf_adds(val, "NULL");
+					buf_adds(out, "NULL");
 				else
-					lit_quoted(val, h, strlen(h));
+					lit_value(out, h, strlen(h), LV_ELEM);
 			}
-			buf_addc(val, '}');
+			buf_addc(out, '}');
+			lit_quote(out, LV_ROW);
 			break;
 		case COL_FIELD:
-			if (!pbfield_present(&rec->base, f)) {
-				if (cols.absent[i] == NULL)
-					continue; /* SQL NULL: nothing between the commas */
-				buf_adds(val, cols.absent[i]);
-			} else if (field_text(val, &s->elem, rec, f) == -1) {
-				return -1;
+			if (pbfield_present(&rec->base, f)) {
+				if (field_value(out, tmp, rec, f) == -1)
+					return -1;
+			} else if (cols.absent[i] != NULL) {
+				lit_value(out, cols.absent[i], strlen(cols.absent[i]), LV_ROW);
 			}
 			break;
 		}
-		lit_quoted_buf(row, val);
 	}
-	buf_addc(row, ')');
-	return buf_failed(row) || buf_failed(val) || buf_failed(&s->elem) ? -1 : 0;
+	buf_addc(out, ')');
+	lit_quote(out, LV_CHANGE);
+	return buf_failed(tmp) ? -1 : 0;
 }
 
 /* Reopens the object that ends out: drops its '}'. 1 if it has members. */
@@ -433,9 +488,9 @@ syncrow_uuid7(uint64_t unix_ms, const unsigned char rnd[10], char out[SYNCROW_UU
 		 b[14], b[15]);
 }
 
-/* One change as a registry.sync_change literal in chg. 0 or -1. */
+/* One change as an element of the sync_change[] literal. 0 or -1. */
 static int
-change_literal(struct buf *chg, struct scratch *s, Vacancy__V1__RecordChange *c,
+change_literal(struct buf *out, struct buf *tmp, Vacancy__V1__RecordChange *c,
 	       const char *new_id)
 {
 	const char *x;
@@ -451,64 +506,51 @@ change_literal(struct buf *chg, struct scratch *s, Vacancy__V1__RecordChange *c,
 	} else {
 		return -1; /* validate_transfer refuses these; never half a change */
 	}
-	chg->len = 0;
-	buf_adds(chg, upsert ? "(t," : "(f,");
+	lit_quote(out, 1);
+	buf_adds(out, upsert ? "(t," : "(f,");
 	if (x != NULL)
-		lit_quoted(chg, x, strlen(x));
-	buf_printf(chg, ",%" PRIu64 ",", rev);
+		lit_value(out, x, strlen(x), LV_CHANGE);
+	buf_printf(out, ",%" PRIu64 ",", rev);
 	if (upsert) {
-		if (row_literal(s, c->upsert) == -1)
+		if (row_literal(out, tmp, c->upsert) == -1)
 			return -1;
-		lit_quoted_buf(chg, &s->row);
-		buf_addc(chg, ',');
-		s->doc.len = 0;
-		add_history_doc(&s->doc, c->upsert);
-		lit_quoted_buf(chg, &s->doc);
-		buf_addc(chg, ',');
-		s->doc.len = 0;
-		add_personal_doc(&s->doc, c->upsert);
-		if (s->doc.len > 0)
-			lit_quoted_buf(chg, &s->doc);
-		buf_addc(chg, ',');
+		buf_addc(out, ',');
+		tmp->len = 0;
+		add_history_doc(tmp, c->upsert);
+		lit_value_buf(out, tmp, LV_CHANGE);
+		buf_addc(out, ',');
+		tmp->len = 0;
+		add_personal_doc(tmp, c->upsert);
+		if (tmp->len > 0)
+			lit_value_buf(out, tmp, LV_CHANGE);
+		buf_addc(out, ',');
 		if (new_id != NULL)
-			buf_adds(chg, new_id);
+			buf_adds(out, new_id);
 	} else {
-		buf_adds(chg, ",,,");
+		buf_adds(out, ",,,");
 	}
-	buf_addc(chg, ')');
-	return buf_failed(&s->doc) ? -1 : 0;
+	buf_addc(out, ')');
+	lit_quote(out, 1);
+	return buf_failed(tmp) ? -1 : 0;
 }
 
 int
 syncrow_encode(Vacancy__V1__SyncRequest *req, const char (*ids)[SYNCROW_UUID_LEN],
 	       struct buf *out)
 {
-	struct scratch s;
-	struct buf chg;
+	struct buf tmp;
 	int rc = 0;
 
 	if (cols_init() == -1)
 		return -1;
-	buf_init(&s.row, 0);
-	buf_init(&s.val, 0);
-	buf_init(&s.elem, 0);
-	buf_init(&s.doc, 0);
-	buf_init(&chg, 0);
+	buf_init(&tmp, 0);
 	buf_addc(out, '{');
 	for (size_t i = 0; i < req->n_changes && rc == 0; i++) {
 		if (i > 0)
 			buf_addc(out, ',');
-		rc = change_literal(&chg, &s, req->changes[i], ids != NULL ? ids[i] : NULL);
-		if (rc == 0)
-			lit_quoted_buf(out, &chg);
-		if (buf_failed(&chg))
-			rc = -1;
+		rc = change_literal(out, &tmp, req->changes[i], ids != NULL ? ids[i] : NULL);
 	}
 	buf_addc(out, '}');
-	buf_free(&s.row);
-	buf_free(&s.val);
-	buf_free(&s.elem);
-	buf_free(&s.doc);
-	buf_free(&chg);
+	buf_free(&tmp);
 	return rc == -1 || buf_failed(out) ? -1 : 0;
 }

@@ -1099,6 +1099,55 @@ test_csv_and_openimmo_agree(void)
 	}
 }
 
+/*
+ * Text that the sync_change[] literal must escape (daemon/syncrow.c: four
+ * levels of nesting) arrives in the database as sent, and the same record
+ * sent again is unchanged.
+ */
+static void
+test_literal_roundtrip(void)
+{
+	static const char title[] = "Laden \"Alt\\Neu\" (Markt), {Ecke} NULL";
+	static const char *holders[5] = {"NULL", "12,5", "7\"a\\b", "{1}", NULL};
+	Vacancy__V1__Attachment att[5], *atts[5];
+	struct rec a;
+	struct xfer t;
+	struct http_resp r;
+	Vacancy__V1__SyncResponse *s;
+
+	rec_init(&a, "LIT-1", 1, title);
+	a.r.locality = "NULL";
+	a.r.internal_notes = "Zeile 1\nZeile \"2\"\t\\";
+	for (int i = 0; i < 5; i++) {
+		vacancy__v1__attachment__init(&att[i]);
+		att[i].url = "https://example.invalid/plan.pdf";
+		att[i].has_group = 1;
+		att[i].group = VACANCY__V1__ATTACHMENT_GROUP__VALUE__FLOORPLAN;
+		att[i].rights_holder = (char *)holders[i];
+		atts[i] = &att[i];
+	}
+	a.r.n_attachments = 5;
+	a.r.attachments = atts;
+	for (int round = 0; round < 2; round++) {
+		xfer_init(&t, round == 0 ? "lit-1" : "lit-2", 0);
+		xfer_upsert(&t, &a);
+		s = post(&t, tok_muni, &r);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_EQUAL(round == 0 ? s->created : s->unchanged, 1);
+		vacancy__v1__sync_response__free_unpacked(s, NULL);
+		harness_resp_free(&r);
+	}
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.record r JOIN registry.record_internal i "
+		  "USING (record_id) JOIN registry.record_personal p USING (record_id) "
+		  "WHERE i.external_id = 'LIT-1' "
+		  "AND r.title = $t$Laden \"Alt\\Neu\" (Markt), {Ecke} NULL$t$ "
+		  "AND r.locality = 'NULL' AND jsonb_array_length(r.attachments) = 5 "
+		  "AND p.attachment_rights_holders IS NOT DISTINCT FROM ARRAY['NULL', '12,5', "
+		  "$p$7\"a\\b$p$, '{1}', NULL] AND i.internal_notes = E'Zeile 1\\nZeile \"2\"\\t\\\\'"),
+	    1);
+}
+
 /* SQL that must fail with a foreign-key violation (23503) and nothing else. */
 static int
 fk_refused(const char *stmt)
@@ -1215,6 +1264,7 @@ test_sync_register(void)
 	CU_add_test(s, "concurrent transfers", test_concurrent_transfers);
 	CU_add_test(s, "CSV and OpenImmo give the same records", test_csv_and_openimmo_agree);
 	CU_add_test(s, "feed: a mirror equals the published records", test_feed_mirror);
+	CU_add_test(s, "awkward text survives the row literal", test_literal_roundtrip);
 	CU_add_test(s, "history references: checked per statement, cascaded",
 		    test_history_references);
 }
