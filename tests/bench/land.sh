@@ -13,8 +13,10 @@
 #   2. references: COPY of the same rows into ref.record (the record's
 #      columns and checks, a primary key and the issue's three indexes:
 #      btree (municipality_ags, site_kind, status), btree (updated_at), GiST
-#      (geom)); pgbench over ref.record: the typical search, fetch by id,
-#      the Landkreis overview; nginx serving a static file the size of a
+#      (geom)); COPY of every row the load wrote into scratch copies of its
+#      six tables with their indexes (the floor under any write path);
+#      pgbench over ref.record: the typical search, fetch by id, the
+#      Landkreis overview; nginx serving a static file the size of a
 #      50-row protobuf search answer (wrk, TLS keep-alive)
 #   3. the daemon with wrk (TLS keep-alive, protobuf): investor search
 #      (search.lua), fetch by id (byid.lua), Landkreis overview
@@ -269,6 +271,29 @@ R[copy_rate]=$(calc "$N / ${R[copy_s]}")
 rm -f "$WORK/out/record.copy"
 "${PSQL[@]}" -c "VACUUM ANALYZE ref.record"
 
+# the floor under any write path of the registry: every row the load wrote
+# (record, internal and personal rows, history, PERSONAL history values,
+# feed) COPYed into scratch copies of those tables with their indexes, in one
+# session; no triggers, no foreign keys, no validation
+msg "reference: COPY of every row the load wrote (6 tables, their indexes): the floor"
+FLOOR_TABLES="record record_internal record_personal history history_personal feed"
+"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS floor CASCADE" \
+	-c "CREATE SCHEMA floor"
+copies=() R[floor_rows]=0
+for t in $FLOOR_TABLES; do
+	"${PSQL[@]}" -c "CREATE TABLE floor.$t (LIKE registry.$t INCLUDING ALL)"
+	"${PSQL[@]}" -c "COPY registry.$t TO STDOUT" >"$WORK/out/floor_$t.copy"
+	R[floor_rows]=$((R[floor_rows] + $(wc -l <"$WORK/out/floor_$t.copy")))
+	copies+=(-c "\\copy floor.$t FROM '$WORK/out/floor_$t.copy'")
+done
+p0=$(cpu "$PGPID") t0=$(now)
+"${PSQL[@]}" "${copies[@]}"
+R[floor_s]=$(calc "$(now) - $t0")
+R[floor_pcpu]=$(calc "($(cpu "$PGPID") - $p0) / ${R[floor_s]} * 100")
+R[floor_rate]=$(calc "$N / ${R[floor_s]}")
+rm -f "$WORK"/out/floor_*.copy
+"${PSQL[@]}" -c "SET client_min_messages = warning" -c "DROP SCHEMA floor CASCADE"
+
 KREISE=$(awk -F'\t' '$2 == "Landkreis" { printf "%s\x27%s\x27", n++ ? "," : "", $1 }' "$WORK/land/kreise.tsv")
 NKREISE=$(awk -F'\t' '$2 == "Landkreis"' "$WORK/land/kreise.tsv" | wc -l)
 # the typical search, drawn as search.lua draws it (wrk_common.lua)
@@ -491,6 +516,7 @@ else
 	I_WHAT="no municipality reaches 10,000 records at this N: the whole load"
 fi
 I_RATIO=$(ratio "$I_RATE" "${R[copy_rate]}")
+F_RATIO=$(ratio "${R[floor_rate]}" "${R[copy_rate]}")
 MEM_LIMIT=$((64 * 1024 + N * 256 / 1024))
 GROWTH=$(calc "(${R[rss_soak_end]} - ${R[rss_soak_start]}) / ${R[rss_soak_start]} * 100")
 verdict() { if awk "BEGIN { exit !($1) }" </dev/null; then echo holds; else echo misses; fi; }
@@ -528,6 +554,9 @@ goal() { printf '%-58s %14s %14s  %s\n' "$1" "$2" "$3" "$4"; }
 		"$(mb "${R[overview_rss]}" | xargs printf '%.1f')" "$(rx "$O_RATIO") pgbench$(bad overview)"
 	line "COPY into ref.record (PK + 3 indexes), rows" "$(fmt "${R[copy_rate]}")" "-" "-" "-" \
 		"$(pct "${R[copy_pcpu]}")" "-" "$(printf '%.1f s' "${R[copy_s]}")"
+	line "COPY of every row the load wrote (6 tables)" "$(fmt "${R[floor_rate]}")" "-" "-" "-" \
+		"$(pct "${R[floor_pcpu]}")" "-" \
+		"$(rx "$F_RATIO") COPY: the floor; $(fmt "${R[floor_rows]}") rows in $(printf '%.1f s' "${R[floor_s]}")"
 	line "daemon: sync, whole load ($MUNIS client runs)" "$(fmt "${R[load_rate]}")" "-" "-" \
 		"$(pct "${R[load_dcpu]}")" "$(pct "${R[load_pcpu]}")" "$(mb "${R[rss_loaded]}" | xargs printf '%.1f')" \
 		"$(rx "$(ratio "${R[load_rate]}" "${R[copy_rate]}")") COPY; $(printf '%.1f s' "${R[load_s]}")"
@@ -557,6 +586,7 @@ goal() { printf '%-58s %14s %14s  %s\n' "$1" "$2" "$3" "$4"; }
 		"$(verdict "${R[overview_p50]} <= 20")"
 	goal "ingest (sync) vs COPY of the same rows" "$(rx "$I_RATIO")" ">= 0.7x" "$(verdict "$I_RATIO >= 0.7")"
 	goal "  ($I_WHAT)" "" "" ""
+	goal "  (COPY of every row the sync writes reaches $(rx "$F_RATIO"): no write path of these tables can do more)" "" "" ""
 	goal "RSS, whole set + $IDLE idle connections" "$(printf '%.1f MB' "$(mb "${R[rss_idle]}")")" \
 		"$(printf '<= %.1f MB' "$(mb "$MEM_LIMIT")")" \
 		"$(verdict "${R[rss_idle]} <= $MEM_LIMIT && ${R[idle_open]} == $IDLE")"
