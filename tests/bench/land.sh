@@ -586,7 +586,7 @@ goal() { printf '%-58s %14s %14s  %s\n' "$1" "$2" "$3" "$4"; }
 		"$(verdict "${R[overview_p50]} <= 20")"
 	goal "ingest (sync) vs COPY of the same rows" "$(rx "$I_RATIO")" ">= 0.7x" "$(verdict "$I_RATIO >= 0.7")"
 	goal "  ($I_WHAT)" "" "" ""
-	goal "  (COPY of every row the sync writes reaches $(rx "$F_RATIO"): no write path of these tables can do more)" "" "" ""
+	goal "  (COPY of every row a sync writes: $(rx "$F_RATIO"); no write path of these tables reaches more)" "" "" ""
 	goal "RSS, whole set + $IDLE idle connections" "$(printf '%.1f MB' "$(mb "${R[rss_idle]}")")" \
 		"$(printf '<= %.1f MB' "$(mb "$MEM_LIMIT")")" \
 		"$(verdict "${R[rss_idle]} <= $MEM_LIMIT && ${R[idle_open]} == $IDLE")"
