@@ -21,101 +21,73 @@ ALTER TABLE registry.history DROP CONSTRAINT history_record_id_fkey,
 	DROP CONSTRAINT history_principal_id_fkey;
 ALTER TABLE registry.history_personal DROP CONSTRAINT history_personal_history_id_fkey;
 
--- The statement's new history rows name existing records and principals.
--- Transition tables have no statistics: probe the indexes, never hash the
--- whole registry.
-CREATE FUNCTION registry.history_refs() RETURNS trigger
+-- The statement's new rows name existing rows. Arguments: the column, the
+-- table it refers to, that table's key. Transition tables have no
+-- statistics: probe the key's index, never hash the whole table.
+CREATE FUNCTION registry.refs_exist() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = registry, public, pg_temp
 SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
 	v_bad text;
 BEGIN
-	SELECT n.record_id::text INTO v_bad FROM (SELECT DISTINCT record_id FROM new_rows) n
-	WHERE NOT EXISTS (SELECT 1 FROM registry.record r WHERE r.record_id = n.record_id)
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'history names record %, which does not exist', v_bad
-			USING ERRCODE = 'foreign_key_violation', TABLE = 'history';
-	END IF;
-	SELECT n.principal_id::text INTO v_bad
-	FROM (SELECT DISTINCT principal_id FROM new_rows WHERE principal_id IS NOT NULL) n
-	WHERE NOT EXISTS (SELECT 1 FROM registry.principal p WHERE p.principal_id = n.principal_id)
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'history names principal %, which does not exist', v_bad
-			USING ERRCODE = 'foreign_key_violation', TABLE = 'history';
+	EXECUTE format('SELECT n.v::text FROM (SELECT DISTINCT %1$I AS v FROM new_rows '
+		'WHERE %1$I IS NOT NULL) n WHERE NOT EXISTS (SELECT 1 FROM registry.%2$I r '
+		'WHERE r.%3$I = n.v) LIMIT 1', TG_ARGV[0], TG_ARGV[1], TG_ARGV[2])
+	INTO v_bad;
+	IF v_bad IS NOT NULL THEN
+		RAISE EXCEPTION '%.% names % %, which does not exist', TG_TABLE_NAME, TG_ARGV[0],
+			TG_ARGV[1], v_bad
+			USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
 	END IF;
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER history_refs_insert AFTER INSERT ON registry.history
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_refs();
-CREATE TRIGGER history_refs_update AFTER UPDATE ON registry.history
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_refs();
 
--- The statement's new PERSONAL values belong to history rows.
-CREATE FUNCTION registry.history_personal_refs() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = registry, public, pg_temp
-SET enable_hashjoin = off SET enable_mergejoin = off AS $$
-DECLARE
-	v_bad text;
-BEGIN
-	SELECT n.history_id::text INTO v_bad FROM new_rows n
-	WHERE NOT EXISTS (SELECT 1 FROM registry.history h WHERE h.history_id = n.history_id)
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION 'a PERSONAL value names history row %, which does not exist', v_bad
-			USING ERRCODE = 'foreign_key_violation', TABLE = 'history_personal';
-	END IF;
-	RETURN NULL;
-END
-$$;
-CREATE TRIGGER history_personal_refs_insert AFTER INSERT ON registry.history_personal
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_personal_refs();
-CREATE TRIGGER history_personal_refs_update AFTER UPDATE ON registry.history_personal
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_personal_refs();
-
--- Cascades: a deleted record's history, a deleted history row's PERSONAL value.
-CREATE FUNCTION registry.record_drop_history() RETURNS trigger
+-- Deleted or truncated rows take the rows that refer to them along.
+-- Arguments: the referring table, its column, this table's key.
+CREATE FUNCTION registry.refs_cascade() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = registry, public, pg_temp AS $$
 BEGIN
 	IF TG_OP = 'TRUNCATE' THEN
-		TRUNCATE registry.history; -- whose own trigger empties history_personal
+		EXECUTE format('TRUNCATE registry.%I', TG_ARGV[0]);
 	ELSE
-		DELETE FROM registry.history h USING old_rows o WHERE h.record_id = o.record_id;
+		EXECUTE format('DELETE FROM registry.%1$I x USING old_rows o WHERE x.%2$I = o.%3$I',
+			TG_ARGV[0], TG_ARGV[1], TG_ARGV[2]);
 	END IF;
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER record_drop_history AFTER DELETE ON registry.record
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.record_drop_history();
-CREATE TRIGGER record_truncate_history AFTER TRUNCATE ON registry.record
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.record_drop_history();
 
-CREATE FUNCTION registry.history_drop_personal() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = registry, public, pg_temp AS $$
-BEGIN
-	IF TG_OP = 'TRUNCATE' THEN
-		TRUNCATE registry.history_personal;
-	ELSE
-		DELETE FROM registry.history_personal p USING old_rows o
-		WHERE p.history_id = o.history_id;
-	END IF;
-	RETURN NULL;
-END
-$$;
-CREATE TRIGGER history_drop_personal AFTER DELETE ON registry.history
-	REFERENCING OLD TABLE AS old_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_drop_personal();
-CREATE TRIGGER history_truncate_personal AFTER TRUNCATE ON registry.history
-	FOR EACH STATEMENT EXECUTE FUNCTION registry.history_drop_personal();
+CREATE TRIGGER history_record_insert AFTER INSERT ON registry.history
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('record_id', 'record', 'record_id');
+CREATE TRIGGER history_record_update AFTER UPDATE ON registry.history
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('record_id', 'record', 'record_id');
+CREATE TRIGGER history_principal_insert AFTER INSERT ON registry.history
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('principal_id', 'principal', 'principal_id');
+CREATE TRIGGER history_principal_update AFTER UPDATE ON registry.history
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('principal_id', 'principal', 'principal_id');
+CREATE TRIGGER history_personal_history_insert AFTER INSERT ON registry.history_personal
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('history_id', 'history', 'history_id');
+CREATE TRIGGER history_personal_history_update AFTER UPDATE ON registry.history_personal
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_exist('history_id', 'history', 'history_id');
 
-REVOKE ALL ON FUNCTION registry.history_refs() FROM PUBLIC;
-REVOKE ALL ON FUNCTION registry.history_personal_refs() FROM PUBLIC;
-REVOKE ALL ON FUNCTION registry.record_drop_history() FROM PUBLIC;
-REVOKE ALL ON FUNCTION registry.history_drop_personal() FROM PUBLIC;
+-- a truncated history empties history_personal by its own trigger
+CREATE TRIGGER record_history_delete AFTER DELETE ON registry.record
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_cascade('history', 'record_id', 'record_id');
+CREATE TRIGGER record_history_truncate AFTER TRUNCATE ON registry.record
+	FOR EACH STATEMENT EXECUTE FUNCTION registry.refs_cascade('history');
+CREATE TRIGGER history_personal_delete AFTER DELETE ON registry.history
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+	EXECUTE FUNCTION registry.refs_cascade('history_personal', 'history_id', 'history_id');
+CREATE TRIGGER history_personal_truncate AFTER TRUNCATE ON registry.history
+	FOR EACH STATEMENT EXECUTE FUNCTION registry.refs_cascade('history_personal');
+
+REVOKE ALL ON FUNCTION registry.refs_exist() FROM PUBLIC;
+REVOKE ALL ON FUNCTION registry.refs_cascade() FROM PUBLIC;
