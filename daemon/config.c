@@ -41,6 +41,9 @@ static const struct config_entry config_table[] = {
      "CA certificates (PEM) whose client certificates are credentials; empty: tokens only"},
     {"tls_client_verify_depth", CONFIG_INT, CF(tls_client_verify_depth), 1, 10, "2",
      "most CA certificates between a client certificate and tls_client_ca_file"},
+    {"tls_client_crl_file", CONFIG_STRING, CF(tls_client_crl_file), 0, 0, "",
+     "revocation lists (PEM) of the client CAs: a certificate they name gets no TLS session, "
+     "and without a current list of its issuer none does; empty: not checked"},
     {"db_staff_conninfo", CONFIG_STRING, CF(db_staff_conninfo), 0, 0, "",
      "libpq conninfo of the role for municipality and county requests"},
     {"db_investor_conninfo", CONFIG_STRING, CF(db_investor_conninfo), 0, 0, "",
@@ -364,6 +367,11 @@ config_check(const struct config *cfg, char *err, size_t errlen)
 {
 	if (cfg->tls && (!*cfg->tls_cert_file || !*cfg->tls_key_file)) {
 		snprintf(err, errlen, "tls is on but tls_cert_file or tls_key_file is not set");
+		return -1;
+	}
+	if (*cfg->tls_client_crl_file && !*cfg->tls_client_ca_file) {
+		snprintf(err, errlen, "tls_client_crl_file is set but tls_client_ca_file is not: "
+				      "revocation lists need the client CAs");
 		return -1;
 	}
 	if (!cfg->tls && *cfg->tls_client_ca_file) {

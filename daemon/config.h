@@ -19,6 +19,7 @@ struct config {
 	char *tls_key_file;
 	char *tls_client_ca_file;
 	int tls_client_verify_depth;
+	char *tls_client_crl_file;
 	/* database */
 	char *db_staff_conninfo;
 	char *db_investor_conninfo;

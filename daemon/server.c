@@ -172,6 +172,57 @@ refuse:
 }
 
 /*
+ * Says why a client certificate is refused (the handshake then fails): the
+ * reason, the depth in its chain and its serial number, never its names.
+ */
+static int
+server_tls_verify_cb(int ok, X509_STORE_CTX *x)
+{
+	X509 *cert;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+
+	if (ok)
+		return ok;
+	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL &&
+	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) != NULL)
+		hex = BN_bn2hex(bn);
+	log_info("tls: client certificate refused at depth %d (serial %s): %s",
+		 X509_STORE_CTX_get_error_depth(x), hex != NULL ? hex : "unknown",
+		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return ok;
+}
+
+/*
+ * Adds the revocation lists of file to ctx's store and checks the issuer's
+ * list for every client certificate: one it names gets no TLS session, and
+ * neither does any while its issuer's list is missing or past its next
+ * update (fail closed). The lists are read again with the certificates on
+ * SIGHUP. 0, or -1 with the reason in err.
+ */
+static int
+server_tls_crl(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+	unsigned long e;
+	int n;
+
+	if (lookup == NULL || (n = X509_load_crl_file(lookup, file, X509_FILETYPE_PEM)) < 1) {
+		e = ERR_get_error();
+		snprintf(err, errlen, "TLS client CRL (%s): %s", file,
+			 e ? ERR_reason_error_string(e) : "no revocation list in the file");
+		ERR_clear_error();
+		return -1;
+	}
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	log_info("server: %d client certificate revocation list(s) from %s", n, file);
+	return 0;
+}
+
+/*
  * Client certificates issued by the CAs of tls_client_ca_file are asked for
  * and verified (a certificate that does not verify ends the handshake); none
  * is required, since bearer tokens remain credentials. auth.c reads the
@@ -193,7 +244,10 @@ server_tls_client_ca(SSL_CTX *ctx, const struct config *cfg, char *err, size_t e
 		return -1;
 	}
 	SSL_CTX_set_client_CA_list(ctx, names);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, NULL);
+	if (*cfg->tls_client_crl_file && server_tls_crl(ctx, cfg->tls_client_crl_file, err,
+							errlen) == -1)
+		return -1;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, server_tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, cfg->tls_client_verify_depth);
 	/* resumed sessions keep their verified client certificate */
 	SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);

@@ -75,6 +75,46 @@ fail:
 	return NULL;
 }
 
+X509_CRL *
+certgen_crl(X509 *ca, EVP_PKEY *ca_key, X509 *const *revoked, size_t n, long next_update_s)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *last = X509_gmtime_adj(NULL, -3600), *next = X509_gmtime_adj(NULL, next_update_s);
+	int ok = crl != NULL && last != NULL && next != NULL && X509_CRL_set_version(crl, 1) == 1 &&
+		 X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) == 1 &&
+		 X509_CRL_set1_lastUpdate(crl, last) == 1 &&
+		 X509_CRL_set1_nextUpdate(crl, next) == 1;
+
+	for (size_t i = 0; ok && i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		ok = r != NULL &&
+		     X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i])) == 1 &&
+		     X509_REVOKED_set_revocationDate(r, last) == 1 && X509_CRL_add0_revoked(crl, r) == 1;
+		if (!ok)
+			X509_REVOKED_free(r);
+	}
+	ok = ok && X509_CRL_sort(crl) == 1 && X509_CRL_sign(crl, ca_key, EVP_sha256()) > 0;
+	ASN1_TIME_free(last);
+	ASN1_TIME_free(next);
+	if (!ok) {
+		X509_CRL_free(crl);
+		return NULL;
+	}
+	return crl;
+}
+
+int
+certgen_write_crl(X509_CRL *crl, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f != NULL && PEM_write_X509_CRL(f, crl) == 1;
+
+	if (f != NULL && fclose(f) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
 int
 certgen_write(X509 *cert, const char *cert_path, EVP_PKEY *key, const char *key_path)
 {

@@ -23,6 +23,17 @@ EVP_PKEY *certgen_key(void);
 X509 *certgen_cert(EVP_PKEY *key, const char *cn, const char *const *uris, size_t n,
 		   X509 *issuer, EVP_PKEY *issuer_key, int ca, long not_before_s, long not_after_s);
 
+/*
+ * A revocation list of ca naming the n certificates of revoked, issued an
+ * hour ago, its next update next_update_s seconds from now (negative: past).
+ * NULL on error.
+ */
+X509_CRL *certgen_crl(X509 *ca, EVP_PKEY *ca_key, X509 *const *revoked, size_t n,
+		      long next_update_s);
+
+/* Writes crl as a PEM file. 0 or -1. */
+int certgen_write_crl(X509_CRL *crl, const char *path);
+
 /* Writes cert and key as PEM files. 0 or -1. */
 int certgen_write(X509 *cert, const char *cert_path, EVP_PKEY *key, const char *key_path);
 

@@ -4,10 +4,12 @@
  * county's CA; certificates are made per case by tests/certgen.c.
  */
 #include <CUnit/CUnit.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "certgen.h"
 #include "certid.h"
@@ -51,6 +53,34 @@ make(const char *name, const char *cn, const char *uri, X509 *ca, EVP_PKEY *ca_k
 	return rc;
 }
 
+/* Writes dir/FILE: ca's revocation list naming cases a and b (NULL: fewer). */
+static int
+write_crl(const char *file, X509 *ca, EVP_PKEY *ca_key, const char *a, const char *b,
+	  long next_update_s)
+{
+	char cert_path[700], key_path[700], path[700];
+	X509 *revoked[2];
+	X509_CRL *crl;
+	size_t n = 0;
+	int rc = -1;
+
+	for (const char *name = a; name != NULL; name = (name == a ? b : NULL)) {
+		paths(name, cert_path, key_path, sizeof(cert_path));
+		if ((revoked[n] = certgen_read_cert(cert_path)) == NULL)
+			goto done;
+		n++;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((crl = certgen_crl(ca, ca_key, revoked, n, next_update_s)) != NULL) {
+		rc = certgen_write_crl(crl, path);
+		X509_CRL_free(crl);
+	}
+done:
+	while (n > 0)
+		X509_free(revoked[--n]);
+	return rc;
+}
+
 static int
 setup(void)
 {
@@ -89,7 +119,15 @@ setup(void)
 		     make("revoked", "Revoked (cert test)", "urn:vacancyd:county:" COUNTY, ca, ca_key,
 			  86400) |
 		     make("prerevoked", "Revoked before use (cert test)",
-			  "urn:vacancyd:municipality:" MUNI, ca, ca_key, 86400);
+			  "urn:vacancyd:municipality:" MUNI, ca, ca_key, 86400) |
+		     make("crl-revoked", "On the CRL (cert test)", "urn:vacancyd:county:" COUNTY, ca,
+			  ca_key, 86400) |
+		     make("crl-kept", "Not on the CRL (cert test)", "urn:vacancyd:county:" COUNTY,
+			  ca, ca_key, 86400);
+	if (rc == 0)
+		rc = write_crl("current.crl", ca, ca_key, "crl-revoked", NULL, 86400) |
+		     write_crl("both.crl", ca, ca_key, "crl-revoked", "crl-kept", 86400) |
+		     write_crl("stale.crl", ca, ca_key, "crl-revoked", NULL, -60);
 	X509_free(ca);
 	X509_free(foreign);
 	EVP_PKEY_free(ca_key);
@@ -109,21 +147,28 @@ teardown(void)
 	return 0;
 }
 
-/* One request as case NAME's certificate (no token unless given). */
+/* One request to dm as case NAME's certificate (no token unless given). */
 static int
-as(const char *name, const char *method, const char *path, const char *token, const char *body,
-   struct http_resp *r)
+as_on(struct daemon *dm, const char *name, const char *method, const char *path,
+      const char *token, const char *body, struct http_resp *r)
 {
 	char cert[700], key[700];
 	int rc;
 
 	paths(name, cert, key, sizeof(cert));
 	harness_client_cert(cert, key);
-	rc = harness_http(&d, method, path, token, "application/json",
+	rc = harness_http(dm, method, path, token, "application/json",
 			  body != NULL ? "application/json" : NULL, body, body ? strlen(body) : 0,
 			  NULL, r);
 	harness_client_cert(NULL, NULL);
 	return rc;
+}
+
+static int
+as(const char *name, const char *method, const char *path, const char *token, const char *body,
+   struct http_resp *r)
+{
+	return as_on(&d, name, method, path, token, body, r);
 }
 
 static const char validate_muni[] =
@@ -230,6 +275,9 @@ t_refused(void)
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(principals("Foreign (cert test)"), 0);
 	CU_ASSERT_EQUAL(principals("Expired (cert test)"), 0);
+	CU_ASSERT(harness_log_contains(&d, "certificate has expired"));
+	CU_ASSERT(harness_log_contains(&d, "unable to get local issuer certificate"));
+	CU_ASSERT(!harness_log_contains(&d, "(cert test)")); /* no names in the log */
 	/* the daemon serves on */
 	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
 	CU_ASSERT_EQUAL(r.status, 200);
@@ -360,6 +408,72 @@ t_client(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "--cert"));
 }
 
+/* A daemon whose client certificates are checked against dir/CRL. */
+static int
+start_with_crl(struct daemon *dm, const char *crl)
+{
+	char extra[2048];
+
+	snprintf(extra, sizeof(extra), "%stls_client_crl_file = %s/%s\n", conf_extra, dir, crl);
+	return harness_daemon_start(dm, extra);
+}
+
+static void
+t_crl(void)
+{
+	struct daemon c;
+	struct http_resp r;
+	char extra[2048], *tok = harness_token(&d, "investor", "");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tok);
+	/* a certificate the CA's list names gets no TLS session; the others do */
+	CU_ASSERT_EQUAL_FATAL(start_with_crl(&c, "current.crl"), 0);
+	CU_ASSERT(harness_log_contains(&c, "1 client certificate revocation list(s)"));
+	CU_ASSERT_EQUAL(as_on(&c, "crl-revoked", "GET", "/v1/records?page_size=1", NULL, NULL, &r),
+			-1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	harness_resp_free(&r);
+	CU_ASSERT(harness_log_contains(&c, "client certificate refused at depth 0 (serial "));
+	CU_ASSERT(harness_log_contains(&c, "): certificate revoked"));
+	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+	CU_ASSERT_EQUAL(principals("On the CRL (cert test)"), 0);
+	/* a new list takes effect on SIGHUP */
+	snprintf(extra, sizeof(extra), "%stls_client_crl_file = %s/both.crl\n", conf_extra, dir);
+	CU_ASSERT_EQUAL(harness_daemon_write_config(&c, extra), 0);
+	kill(c.pid, SIGHUP);
+	usleep(300000);
+	CU_ASSERT(harness_log_contains(&c, "reloaded"));
+	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r), -1);
+	harness_resp_free(&r);
+	/* tokens are served as before */
+	CU_ASSERT_EQUAL(harness_http(&c, "GET", "/v1/records?page_size=1", tok, "application/json",
+				     NULL, NULL, 0, NULL, &r),
+			0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+	CU_ASSERT_EQUAL(harness_daemon_stop(&c), 0);
+
+	/* a list past its next update: no certificate gets a session (fail closed) */
+	CU_ASSERT_EQUAL_FATAL(start_with_crl(&c, "stale.crl"), 0);
+	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r), -1);
+	harness_resp_free(&r);
+	CU_ASSERT(harness_log_contains(&c, "CRL has expired"));
+	CU_ASSERT_EQUAL(harness_http(&c, "GET", "/v1/records?page_size=1", tok, "application/json",
+				     NULL, NULL, 0, NULL, &r),
+			0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+	CU_ASSERT_EQUAL(harness_daemon_stop(&c), 0);
+
+	/* a file without a revocation list stops the start, and says so */
+	CU_ASSERT_EQUAL(start_with_crl(&c, "muni.pem"), -1);
+	CU_ASSERT(harness_log_contains(&c, "TLS client CRL ("));
+	harness_daemon_stop(&c);
+	free(tok);
+}
+
 static void
 t_bad_ca_file(void)
 {
@@ -386,4 +500,6 @@ test_certs_register(void)
 		    t_token_first_and_off);
 	CU_add_test(s, "vacancy --cert --key, and VACANCY_CERT, VACANCY_KEY", t_client);
 	CU_add_test(s, "an unreadable client CA file stops the start", t_bad_ca_file);
+	CU_add_test(s, "revocation lists: refused at the handshake, reloaded, stale, missing",
+		    t_crl);
 }

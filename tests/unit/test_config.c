@@ -407,6 +407,19 @@ test_check_tls(void)
 	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_verify_depth", "11", err, sizeof(err)), -1);
 	config_free(&cfg);
 
+	/* revocation lists need the client CAs */
+	cfg_ready(&cfg);
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_crl_file", "/etc/vacancyd/county.crl", err,
+				   sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_client_crl_file"));
+	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err,
+				   sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), 0);
+	config_free(&cfg);
+
 	/* plain HTTP: loopback only */
 	static const char *const loop[] = {"127.0.0.1", "127.0.0.53", "::1", "localhost"};
 	static const char *const wide[] = {"0.0.0.0", "::", "192.168.1.10", "10.0.0.1",
