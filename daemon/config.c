@@ -42,8 +42,9 @@ static const struct config_entry config_table[] = {
     {"tls_client_verify_depth", CONFIG_INT, CF(tls_client_verify_depth), 1, 10, "2",
      "most CA certificates between a client certificate and tls_client_ca_file"},
     {"tls_client_crl_file", CONFIG_STRING, CF(tls_client_crl_file), 0, 0, "",
-     "revocation lists (PEM) of the client CAs: a certificate they name gets no TLS session, "
-     "and without a current list of its issuer none does; empty: not checked"},
+     "revocation lists (PEM) of the client CAs, one for every CA of a chain: a certificate "
+     "or intermediate they name gets no TLS session, nor does any chain while one of its "
+     "lists is missing or past its next update; empty: not checked"},
     {"db_staff_conninfo", CONFIG_STRING, CF(db_staff_conninfo), 0, 0, "",
      "libpq conninfo of the role for municipality and county requests"},
     {"db_investor_conninfo", CONFIG_STRING, CF(db_investor_conninfo), 0, 0, "",

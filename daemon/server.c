@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -171,23 +172,51 @@ refuse:
 				      BEV_OPT_CLOSE_ON_FREE, NULL, NULL);
 }
 
+/* Lines about refused client certificates per second, at most; the rest are counted. */
+#define SERVER_TLS_REFUSED_PER_S 20
+
 /*
  * Says why a client certificate is refused (the handshake then fails): the
- * reason, the depth in its chain and its serial number, never its names.
+ * peer's address, the reason, the depth in the chain and the serial number,
+ * never its names; at most SERVER_TLS_REFUSED_PER_S lines a second.
  */
 static int
 server_tls_verify_cb(int ok, X509_STORE_CTX *x)
 {
+	static time_t second;
+	static unsigned lines, dropped;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "unknown";
+	SSL *ssl = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
+	time_t now = time(NULL);
 	X509 *cert;
 	BIGNUM *bn = NULL;
 	char *hex = NULL;
 
 	if (ok)
 		return ok;
+	if (now != second) {
+		if (dropped > 0)
+			log_info("tls: %u more client certificates refused", dropped);
+		second = now;
+		lines = dropped = 0;
+	}
+	if (++lines > SERVER_TLS_REFUSED_PER_S) {
+		dropped++;
+		return ok;
+	}
+	if (ssl != NULL && getpeername(SSL_get_fd(ssl), (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
+				  sizeof(addr));
+	}
 	if ((cert = X509_STORE_CTX_get_current_cert(x)) != NULL &&
 	    (bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) != NULL)
 		hex = BN_bn2hex(bn);
-	log_info("tls: client certificate refused at depth %d (serial %s): %s",
+	log_info("tls: %s: client certificate refused at depth %d (serial %s): %s", addr,
 		 X509_STORE_CTX_get_error_depth(x), hex != NULL ? hex : "unknown",
 		 X509_verify_cert_error_string(X509_STORE_CTX_get_error(x)));
 	OPENSSL_free(hex);
@@ -196,11 +225,12 @@ server_tls_verify_cb(int ok, X509_STORE_CTX *x)
 }
 
 /*
- * Adds the revocation lists of file to ctx's store and checks the issuer's
- * list for every client certificate: one it names gets no TLS session, and
- * neither does any while its issuer's list is missing or past its next
- * update (fail closed). The lists are read again with the certificates on
- * SIGHUP. 0, or -1 with the reason in err.
+ * Adds the revocation lists of file to ctx's store and checks every
+ * certificate of a client's chain against its issuer's list: a client
+ * certificate or intermediate CA a list names gets no TLS session, and
+ * neither does any chain while the list of one of its CAs is missing or
+ * past its next update (fail closed). The lists are read again with the
+ * certificates on SIGHUP. 0, or -1 with the reason in err.
  */
 static int
 server_tls_crl(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
@@ -211,13 +241,13 @@ server_tls_crl(SSL_CTX *ctx, const char *file, char *err, size_t errlen)
 	int n;
 
 	if (lookup == NULL || (n = X509_load_crl_file(lookup, file, X509_FILETYPE_PEM)) < 1) {
-		e = ERR_get_error();
+		e = ERR_peek_last_error();
 		snprintf(err, errlen, "TLS client CRL (%s): %s", file,
 			 e ? ERR_reason_error_string(e) : "no revocation list in the file");
 		ERR_clear_error();
 		return -1;
 	}
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
 	log_info("server: %d client certificate revocation list(s) from %s", n, file);
 	return 0;
 }

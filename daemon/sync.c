@@ -174,7 +174,8 @@ sync_changes_literal(Vacancy__V1__SyncRequest *req)
 	size_t n = req->n_changes;
 
 	buf_init(&b, 0);
-	clock_gettime(CLOCK_REALTIME, &now);
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		now = (struct timespec){time(NULL), 0};
 	ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 	if (n > 0) {
 		if ((ids = malloc(n * sizeof(*ids))) == NULL || (rnd = malloc(n * 10)) == NULL ||
@@ -300,7 +301,8 @@ sync_post(struct req *r)
 	validate_errors_free(&errs);
 	if ((changes = sync_changes_literal(req)) == NULL || sync_digest(req, digest) == -1) {
 		free(changes);
-		req_error(r, 503, "UNAVAILABLE", "out of memory");
+		req_error(r, 503, "UNAVAILABLE",
+			  "the transfer could not be prepared (out of memory or no randomness)");
 		return;
 	}
 	snprintf(principal, sizeof(principal), "%lld", (long long)r->principal.id);

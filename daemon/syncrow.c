@@ -545,7 +545,7 @@ syncrow_encode(Vacancy__V1__SyncRequest *req, const char (*ids)[SYNCROW_UUID_LEN
 		return -1;
 	buf_init(&tmp, 0);
 	buf_addc(out, '{');
-	for (size_t i = 0; i < req->n_changes && rc == 0; i++) {
+	for (size_t i = 0; i < req->n_changes && rc == 0 && !buf_failed(out); i++) {
 		if (i > 0)
 			buf_addc(out, ',');
 		rc = change_literal(out, &tmp, req->changes[i], ids != NULL ? ids[i] : NULL);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include "certgen.h"
 #include "certid.h"
 #include "harness.h"
@@ -474,6 +476,107 @@ t_crl(void)
 	free(tok);
 }
 
+/* Writes what certgen makes to dir/NAME; 0 or -1. */
+static int
+write_crl_to(X509 *issuer, EVP_PKEY *issuer_key, X509 *revoked, const char *name)
+{
+	char path[700];
+	X509_CRL *crl = certgen_crl(issuer, issuer_key, &revoked, revoked != NULL ? 1 : 0, 86400);
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	rc = crl != NULL ? certgen_write_crl(crl, path) : -1;
+	X509_CRL_free(crl);
+	return rc;
+}
+
+/* Concatenates dir/A and dir/B into dir/OUT; 0 or -1. */
+static int
+cat2(const char *a, const char *b, const char *out)
+{
+	char cmd[2200], res[64];
+
+	snprintf(cmd, sizeof(cmd), "cat %s/%s %s/%s > %s/%s", dir, a, dir, b ? b : a, dir, out);
+	if (b == NULL)
+		snprintf(cmd, sizeof(cmd), "cat %s/%s > %s/%s", dir, a, dir, out);
+	return harness_run(cmd, res, sizeof(res)) == 0 ? 0 : -1;
+}
+
+/*
+ * A chain through an intermediate CA: every CA's list is checked, so a
+ * revoked intermediate refuses the certificates under it, and a missing
+ * list of the intermediate refuses them too.
+ */
+static void
+t_crl_chain(void)
+{
+	EVP_PKEY *root_key = certgen_key(), *int_key = certgen_key(), *leaf_key = certgen_key();
+	X509 *root = NULL, *inter = NULL, *leaf = NULL;
+	static const char *const uri[1] = {"urn:vacancyd:county:" COUNTY};
+	char root_pem[700], extra[2048], cert[700], key[700];
+	struct daemon c;
+	struct http_resp r;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root_key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(int_key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(leaf_key);
+	root = certgen_cert(root_key, "Chain root CA", NULL, 0, NULL, NULL, 1, -3600, 86400);
+	inter = certgen_cert(int_key, "Chain intermediate CA", NULL, 0, root, root_key, 1, -3600,
+			     86400);
+	leaf = certgen_cert(leaf_key, "Via intermediate (cert test)", uri, 1, inter, int_key, 0,
+			    -3600, 86400);
+	CU_ASSERT_FATAL(root != NULL && inter != NULL && leaf != NULL);
+	/* the root as the client CA; the leaf sent with its intermediate */
+	snprintf(root_pem, sizeof(root_pem), "%s/chain-root.pem", dir);
+	f = fopen(root_pem, "w");
+	CU_ASSERT_FATAL(f != NULL && PEM_write_X509(f, root) == 1);
+	fclose(f);
+	paths("chain", cert, key, sizeof(cert));
+	CU_ASSERT_EQUAL_FATAL(certgen_write(leaf, cert, leaf_key, key), 0);
+	f = fopen(cert, "a");
+	CU_ASSERT_FATAL(f != NULL && PEM_write_X509(f, inter) == 1);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(write_crl_to(root, root_key, NULL, "root-none.crl") |
+				  write_crl_to(root, root_key, inter, "root-int.crl") |
+				  write_crl_to(inter, int_key, NULL, "int-none.crl") |
+				  cat2("root-none.crl", "int-none.crl", "chain-ok.crl") |
+				  cat2("root-int.crl", "int-none.crl", "chain-revoked.crl") |
+				  cat2("root-none.crl", NULL, "chain-noint.crl"),
+			      0);
+
+	static const struct {
+		const char *crl;
+		int served;
+		const char *why;
+	} cases[] = {
+	    {"chain-ok.crl", 1, NULL},
+	    {"chain-revoked.crl", 0, "at depth 1 (serial "},
+	    {"chain-noint.crl", 0, "unable to get certificate CRL"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(extra, sizeof(extra),
+			 "tls_client_ca_file = %s\ntls_client_crl_file = %s/%s\n"
+			 "auth_cache_ttl_ms = 0\n",
+			 root_pem, dir, cases[i].crl);
+		CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&c, extra), 0);
+		CU_ASSERT_EQUAL(as_on(&c, "chain", "GET", "/v1/municipalities?region=" COUNTY, NULL,
+				      NULL, &r),
+				cases[i].served ? 0 : -1);
+		CU_ASSERT_EQUAL(r.status, cases[i].served ? 200 : 0);
+		harness_resp_free(&r);
+		if (cases[i].why != NULL)
+			CU_ASSERT(harness_log_contains(&c, cases[i].why));
+		CU_ASSERT_EQUAL(harness_daemon_stop(&c), 0);
+	}
+	X509_free(root);
+	X509_free(inter);
+	X509_free(leaf);
+	EVP_PKEY_free(root_key);
+	EVP_PKEY_free(int_key);
+	EVP_PKEY_free(leaf_key);
+}
+
 static void
 t_bad_ca_file(void)
 {
@@ -502,4 +605,5 @@ test_certs_register(void)
 	CU_add_test(s, "an unreadable client CA file stops the start", t_bad_ca_file);
 	CU_add_test(s, "revocation lists: refused at the handshake, reloaded, stale, missing",
 		    t_crl);
+	CU_add_test(s, "revocation lists of an intermediate CA's chain", t_crl_chain);
 }
