@@ -127,8 +127,9 @@ client_http_check(const struct client_http_config *cfg, char *err, size_t errlen
 		}
 	}
 	if ((cfg->cert == NULL) != (cfg->key == NULL)) {
-		snprintf(err, errlen, "a client certificate needs its key: give --cert and --key "
-				      "(VACANCY_CERT, VACANCY_KEY) together");
+		snprintf(err, errlen,
+			 "a client certificate needs its key: give --cert and --key "
+			 "(VACANCY_CERT, VACANCY_KEY) together");
 		goto fail;
 	}
 	{

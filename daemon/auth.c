@@ -235,7 +235,8 @@ auth_begin(struct req *r, void (*next)(struct req *r))
 	if (header == NULL) {
 		if (auth_cert(r, next) == 0)
 			return;
-		auth_refuse(r, 0, "an Authorization: Bearer token (or a client certificate) is required");
+		auth_refuse(r, 0,
+			    "an Authorization: Bearer token (or a client certificate) is required");
 		return;
 	}
 	if (token_from_authorization(header, &tok, &len) == -1) {

@@ -25,9 +25,8 @@ certid_name(X509 *cert, char *out, size_t outlen)
 	size_t n = 0;
 	int len;
 
-	if (i < 0 ||
-	    (len = ASN1_STRING_to_UTF8(
-		 &u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)))) < 0)
+	if (i < 0 || (len = ASN1_STRING_to_UTF8(
+			  &u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)))) < 0)
 		return -1;
 	for (size_t at = 0; at < (size_t)len;) {
 		uint32_t cp;
@@ -74,8 +73,9 @@ certid_claim(const char *claim, size_t len, struct certid *out, char *err, size_
 	memcpy(out->scope, colon + 1, slen);
 	out->scope[slen] = '\0';
 	if (role_parse(role, &out->role) == -1) {
-		snprintf(err, errlen,
-			 "the certificate names an unknown role (municipality, county or investor)");
+		snprintf(
+		    err, errlen,
+		    "the certificate names an unknown role (municipality, county or investor)");
 		return -1;
 	}
 	if (scope_valid(out->role, out->scope, why, sizeof(why)) == -1) {

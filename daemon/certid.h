@@ -22,7 +22,7 @@
 
 #include "token.h"
 
-#define CERTID_URI_PREFIX "urn:vacancyd:"
+#define CERTID_URI_PREFIX  "urn:vacancyd:"
 #define CERTID_SHOW_PREFIX "x509:" /* credential prefix: this and 7 hex digits */
 
 struct certid {
@@ -40,7 +40,6 @@ int certid_read(X509 *cert, struct certid *out, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* The credential prefix shown to staff: "x509:" and the first 7 hex digits. */
-void certid_prefix(const unsigned char fingerprint[TOKEN_HASH_LEN],
-		   char out[TOKEN_SHOW_LEN + 1]);
+void certid_prefix(const unsigned char fingerprint[TOKEN_HASH_LEN], char out[TOKEN_SHOW_LEN + 1]);
 
 #endif

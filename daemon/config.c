@@ -371,13 +371,15 @@ config_check(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	if (*cfg->tls_client_crl_file && !*cfg->tls_client_ca_file) {
-		snprintf(err, errlen, "tls_client_crl_file is set but tls_client_ca_file is not: "
-				      "revocation lists need the client CAs");
+		snprintf(err, errlen,
+			 "tls_client_crl_file is set but tls_client_ca_file is not: "
+			 "revocation lists need the client CAs");
 		return -1;
 	}
 	if (!cfg->tls && *cfg->tls_client_ca_file) {
-		snprintf(err, errlen, "tls_client_ca_file is set but tls is off: client "
-				      "certificates need TLS");
+		snprintf(err, errlen,
+			 "tls_client_ca_file is set but tls is off: client "
+			 "certificates need TLS");
 		return -1;
 	}
 	if (!cfg->tls && !config_is_loopback(cfg->listen_addr)) {

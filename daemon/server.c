@@ -208,7 +208,8 @@ server_tls_verify_cb(int ok, X509_STORE_CTX *x)
 	}
 	if (ssl != NULL && getpeername(SSL_get_fd(ssl), (struct sockaddr *)&ss, &sl) == 0) {
 		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr,
+				  sizeof(addr));
 		else if (ss.ss_family == AF_INET6)
 			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr,
 				  sizeof(addr));
@@ -262,7 +263,7 @@ static int
 server_tls_client_ca(SSL_CTX *ctx, const struct config *cfg, char *err, size_t errlen)
 {
 	static const unsigned char sid_ctx[] = "vacancyd";
-	STACK_OF(X509_NAME) *names;
+	STACK_OF(X509_NAME) * names;
 	unsigned long e;
 
 	if (SSL_CTX_load_verify_locations(ctx, cfg->tls_client_ca_file, NULL) != 1 ||
@@ -274,8 +275,8 @@ server_tls_client_ca(SSL_CTX *ctx, const struct config *cfg, char *err, size_t e
 		return -1;
 	}
 	SSL_CTX_set_client_CA_list(ctx, names);
-	if (*cfg->tls_client_crl_file && server_tls_crl(ctx, cfg->tls_client_crl_file, err,
-							errlen) == -1)
+	if (*cfg->tls_client_crl_file &&
+	    server_tls_crl(ctx, cfg->tls_client_crl_file, err, errlen) == -1)
 		return -1;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, server_tls_verify_cb);
 	SSL_CTX_set_verify_depth(ctx, cfg->tls_client_verify_depth);

@@ -31,26 +31,64 @@ struct col {
 };
 
 const char *const syncrow_columns[] = {
-    "municipality_ags",	  "municipality_ars", "last_verified_at",
-    "publication",	  "owner_consent",    "owner_consent_date",
-    "site_kind",	  "usage",	      "marketing",
-    "object_type",	  "status",	      "vacancy_degree",
-    "vacant_since",	  "vacant_since_precision",
-    "vacancy_reason",	  "condition",	      "construction_year",
-    "development",	  "planning_basis",   "bplan_ref",
-    "contamination",	  "street",	      "house_number",
-    "postcode",		  "locality",	      "gemarkung",
-    "flur",		  "flurstueck",	      "parcel_ids",
-    "lat",		  "lon",	      "source_x",
-    "source_y",		  "source_crs",	      "location_blur_m",
-    "usable_area_m2",	  "floor_area_m2",    "sales_area_m2",
-    "plot_area_m2",	  "divisible_from_m2", "purchase_price_eur",
-    "rent_eur_month",	  "rent_eur_m2",      "price_on_request",
-    "title",		  "description",      "location_text",
-    "marketing_contact",  "attachments",      "attachment_rights_holders",
-    "owner_category",	  "owner_name",	      "owner_address",
-    "owner_phone",	  "owner_email",      "owner_willingness",
-    "internal_notes",	  NULL,
+    "municipality_ags",
+    "municipality_ars",
+    "last_verified_at",
+    "publication",
+    "owner_consent",
+    "owner_consent_date",
+    "site_kind",
+    "usage",
+    "marketing",
+    "object_type",
+    "status",
+    "vacancy_degree",
+    "vacant_since",
+    "vacant_since_precision",
+    "vacancy_reason",
+    "condition",
+    "construction_year",
+    "development",
+    "planning_basis",
+    "bplan_ref",
+    "contamination",
+    "street",
+    "house_number",
+    "postcode",
+    "locality",
+    "gemarkung",
+    "flur",
+    "flurstueck",
+    "parcel_ids",
+    "lat",
+    "lon",
+    "source_x",
+    "source_y",
+    "source_crs",
+    "location_blur_m",
+    "usable_area_m2",
+    "floor_area_m2",
+    "sales_area_m2",
+    "plot_area_m2",
+    "divisible_from_m2",
+    "purchase_price_eur",
+    "rent_eur_month",
+    "rent_eur_m2",
+    "price_on_request",
+    "title",
+    "description",
+    "location_text",
+    "marketing_contact",
+    "attachments",
+    "attachment_rights_holders",
+    "owner_category",
+    "owner_name",
+    "owner_address",
+    "owner_phone",
+    "owner_email",
+    "owner_willingness",
+    "internal_notes",
+    NULL,
 };
 
 #define NCOLS (sizeof(syncrow_columns) / sizeof(syncrow_columns[0]) - 1)
@@ -94,7 +132,8 @@ cols_init(void)
 		}
 		if (cols.kind[i] != COL_FIELD)
 			continue;
-		cols.field[i] = protobuf_c_message_descriptor_get_field_by_name(d, syncrow_columns[i]);
+		cols.field[i] =
+		    protobuf_c_message_descriptor_get_field_by_name(d, syncrow_columns[i]);
 		if (cols.field[i] == NULL)
 			cols.failed = 1; /* the unit test names it */
 	}
@@ -133,8 +172,19 @@ lit_needs_quotes(const char *s, size_t n)
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
-		case '"': case '\\': case '(': case ')': case '{': case '}': case ',':
-		case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
+		case '"':
+		case '\\':
+		case '(':
+		case ')':
+		case '{':
+		case '}':
+		case ',':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+		case '\v':
+		case '\f':
 			return 1;
 		default:
 			break;
@@ -483,15 +533,14 @@ syncrow_uuid7(uint64_t unix_ms, const unsigned char rnd[10], char out[SYNCROW_UU
 	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
 	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
 	snprintf(out, SYNCROW_UUID_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
 }
 
 /* One change as an element of the sync_change[] literal. 0 or -1. */
 static int
-change_literal(struct buf *out, struct buf *tmp, Vacancy__V1__RecordChange *c,
-	       const char *new_id)
+change_literal(struct buf *out, struct buf *tmp, Vacancy__V1__RecordChange *c, const char *new_id)
 {
 	const char *x;
 	uint64_t rev;
@@ -535,8 +584,7 @@ change_literal(struct buf *out, struct buf *tmp, Vacancy__V1__RecordChange *c,
 }
 
 int
-syncrow_encode(Vacancy__V1__SyncRequest *req, const char (*ids)[SYNCROW_UUID_LEN],
-	       struct buf *out)
+syncrow_encode(Vacancy__V1__SyncRequest *req, const char (*ids)[SYNCROW_UUID_LEN], struct buf *out)
 {
 	struct buf tmp;
 	int rc = 0;

@@ -162,7 +162,8 @@ tokencli_revoke_cert(PGconn *conn, const char *path)
 	params[4] = prefix;
 	res = PQexecParams(
 	    conn,
-	    "WITH known AS (UPDATE registry.credential SET revoked_at = coalesce(revoked_at, now()) "
+	    "WITH known AS (UPDATE registry.credential SET revoked_at = coalesce(revoked_at, "
+	    "now()) "
 	    "WHERE token_hash = $1::bytea RETURNING 1), "
 	    "p AS (INSERT INTO registry.principal (role, scope, name, revoked_at) "
 	    "SELECT $2::registry.role, $3, $4, now() WHERE NOT EXISTS (SELECT 1 FROM known) "

@@ -112,18 +112,18 @@ setup(void)
 		     make("investor", "Portal (cert test)", "urn:vacancyd:investor:", ca, ca_key,
 			  86400) |
 		     make("noclaim", "No claim (cert test)", NULL, ca, ca_key, 86400) |
-		     make("badscope", "Bad scope (cert test)", "urn:vacancyd:municipality:14521", ca,
-			  ca_key, 86400) |
-		     make("expired", "Expired (cert test)", "urn:vacancyd:county:" COUNTY, ca, ca_key,
-			  -3600) |
+		     make("badscope", "Bad scope (cert test)", "urn:vacancyd:municipality:14521",
+			  ca, ca_key, 86400) |
+		     make("expired", "Expired (cert test)", "urn:vacancyd:county:" COUNTY, ca,
+			  ca_key, -3600) |
 		     make("foreign", "Foreign (cert test)", "urn:vacancyd:county:" COUNTY, foreign,
 			  foreign_key, 86400) |
-		     make("revoked", "Revoked (cert test)", "urn:vacancyd:county:" COUNTY, ca, ca_key,
-			  86400) |
+		     make("revoked", "Revoked (cert test)", "urn:vacancyd:county:" COUNTY, ca,
+			  ca_key, 86400) |
 		     make("prerevoked", "Revoked before use (cert test)",
 			  "urn:vacancyd:municipality:" MUNI, ca, ca_key, 86400) |
-		     make("crl-revoked", "On the CRL (cert test)", "urn:vacancyd:county:" COUNTY, ca,
-			  ca_key, 86400) |
+		     make("crl-revoked", "On the CRL (cert test)", "urn:vacancyd:county:" COUNTY,
+			  ca, ca_key, 86400) |
 		     make("crl-kept", "Not on the CRL (cert test)", "urn:vacancyd:county:" COUNTY,
 			  ca, ca_key, 86400);
 	if (rc == 0)
@@ -151,8 +151,8 @@ teardown(void)
 
 /* One request to dm as case NAME's certificate (no token unless given). */
 static int
-as_on(struct daemon *dm, const char *name, const char *method, const char *path,
-      const char *token, const char *body, struct http_resp *r)
+as_on(struct daemon *dm, const char *name, const char *method, const char *path, const char *token,
+      const char *body, struct http_resp *r)
 {
 	char cert[700], key[700];
 	int rc;
@@ -231,7 +231,8 @@ t_county_and_investor(void)
 {
 	struct http_resp r;
 
-	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=14522", NULL, NULL, &r), 0);
@@ -281,7 +282,8 @@ t_refused(void)
 	CU_ASSERT(harness_log_contains(&d, "unable to get local issuer certificate"));
 	CU_ASSERT(!harness_log_contains(&d, "(cert test)")); /* no names in the log */
 	/* the daemon serves on */
-	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 }
@@ -294,7 +296,8 @@ t_revoke(void)
 	struct http_resp r;
 	X509 *cert;
 
-	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 200);
 	harness_resp_free(&r);
 	/* vacancyd token list shows it; token revoke takes its prefix */
@@ -314,12 +317,14 @@ t_revoke(void)
 	snprintf(cmd, sizeof(cmd), "%s -f %s token revoke %s 2>&1",
 		 harness_env("VACANCY_TEST_VACANCYD"), d.conf, prefix);
 	CU_ASSERT_EQUAL(harness_run(cmd, out, sizeof(out)), 0);
-	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 401);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.body, "revoked"));
 	harness_resp_free(&r);
 	/* and stays revoked: a second use does not record it anew */
-	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(as("revoked", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.status, 401);
 	harness_resp_free(&r);
 	CU_ASSERT_EQUAL(principals("Revoked (cert test)"), 1);
@@ -364,8 +369,8 @@ t_token_first_and_off(void)
 
 		paths("county", cert, key, sizeof(cert));
 		harness_client_cert(cert, key);
-		CU_ASSERT_EQUAL(harness_http(&plain, "GET", "/v1/municipalities?region=" COUNTY, NULL,
-					     "application/json", NULL, NULL, 0, NULL, &r),
+		CU_ASSERT_EQUAL(harness_http(&plain, "GET", "/v1/municipalities?region=" COUNTY,
+					     NULL, "application/json", NULL, NULL, 0, NULL, &r),
 				0);
 		harness_client_cert(NULL, NULL);
 	}
@@ -420,6 +425,19 @@ start_with_crl(struct daemon *dm, const char *crl)
 	return harness_daemon_start(dm, extra);
 }
 
+/* A request with token tok (no certificate) is served by dm. */
+static void
+token_served(struct daemon *dm, const char *tok)
+{
+	struct http_resp r;
+
+	CU_ASSERT_EQUAL(harness_http(dm, "GET", "/v1/records?page_size=1", tok, "application/json",
+				     NULL, NULL, 0, NULL, &r),
+			0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+}
+
 static void
 t_crl(void)
 {
@@ -447,26 +465,20 @@ t_crl(void)
 	kill(c.pid, SIGHUP);
 	usleep(300000);
 	CU_ASSERT(harness_log_contains(&c, "reloaded"));
-	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r), -1);
+	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r),
+			-1);
 	harness_resp_free(&r);
 	/* tokens are served as before */
-	CU_ASSERT_EQUAL(harness_http(&c, "GET", "/v1/records?page_size=1", tok, "application/json",
-				     NULL, NULL, 0, NULL, &r),
-			0);
-	CU_ASSERT_EQUAL(r.status, 200);
-	harness_resp_free(&r);
+	token_served(&c, tok);
 	CU_ASSERT_EQUAL(harness_daemon_stop(&c), 0);
 
 	/* a list past its next update: no certificate gets a session (fail closed) */
 	CU_ASSERT_EQUAL_FATAL(start_with_crl(&c, "stale.crl"), 0);
-	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r), -1);
+	CU_ASSERT_EQUAL(as_on(&c, "crl-kept", "GET", "/v1/records?page_size=1", NULL, NULL, &r),
+			-1);
 	harness_resp_free(&r);
 	CU_ASSERT(harness_log_contains(&c, "CRL has expired"));
-	CU_ASSERT_EQUAL(harness_http(&c, "GET", "/v1/records?page_size=1", tok, "application/json",
-				     NULL, NULL, 0, NULL, &r),
-			0);
-	CU_ASSERT_EQUAL(r.status, 200);
-	harness_resp_free(&r);
+	token_served(&c, tok);
 	CU_ASSERT_EQUAL(harness_daemon_stop(&c), 0);
 
 	/* a file without a revocation list stops the start, and says so */
@@ -560,9 +572,9 @@ t_crl_chain(void)
 			 "auth_cache_ttl_ms = 0\n",
 			 root_pem, dir, cases[i].crl);
 		CU_ASSERT_EQUAL_FATAL(harness_daemon_start(&c, extra), 0);
-		CU_ASSERT_EQUAL(as_on(&c, "chain", "GET", "/v1/municipalities?region=" COUNTY, NULL,
-				      NULL, &r),
-				cases[i].served ? 0 : -1);
+		CU_ASSERT_EQUAL(
+		    as_on(&c, "chain", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+		    cases[i].served ? 0 : -1);
 		CU_ASSERT_EQUAL(r.status, cases[i].served ? 200 : 0);
 		harness_resp_free(&r);
 		if (cases[i].why != NULL)
@@ -583,7 +595,8 @@ t_bad_ca_file(void)
 	struct daemon bad;
 
 	/* an unreadable client CA file: the daemon does not start, and says why */
-	CU_ASSERT_EQUAL(harness_daemon_start(&bad, "tls_client_ca_file = /nonexistent/ca.pem\n"), -1);
+	CU_ASSERT_EQUAL(harness_daemon_start(&bad, "tls_client_ca_file = /nonexistent/ca.pem\n"),
+			-1);
 	CU_ASSERT(harness_log_contains(&bad, "TLS client CA (/nonexistent/ca.pem)"));
 	harness_daemon_stop(&bad);
 }

@@ -1146,7 +1146,8 @@ test_literal_roundtrip(void)
 		  "AND r.title = $t$Laden \"Alt\\Neu\" (Markt), {Ecke} NULL$t$ "
 		  "AND r.locality = 'NULL' AND jsonb_array_length(r.attachments) = 5 "
 		  "AND p.attachment_rights_holders IS NOT DISTINCT FROM ARRAY['NULL', '12,5', "
-		  "$p$7\"a\\b$p$, '{1}', NULL] AND i.internal_notes = E'Zeile 1\\nZeile \"2\"\\t\\\\'"),
+		  "$p$7\"a\\b$p$, '{1}', NULL] AND i.internal_notes = E'Zeile 1\\nZeile "
+		  "\"2\"\\t\\\\'"),
 	    1);
 }
 
@@ -1184,11 +1185,12 @@ test_history_references(void)
 				      "WHERE i.external_id = 'REF-1' LIMIT 1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(id);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(principal);
-	CU_ASSERT_EQUAL(count("SELECT count(*) FROM registry.history h JOIN "
-			      "registry.history_personal p USING (history_id) "
-			      "WHERE h.record_id IN (SELECT record_id FROM registry.record_internal "
-			      "WHERE external_id = 'REF-1')"),
-			1);
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.history h JOIN "
+		  "registry.history_personal p USING (history_id) "
+		  "WHERE h.record_id IN (SELECT record_id FROM registry.record_internal "
+		  "WHERE external_id = 'REF-1')"),
+	    1);
 
 	/* a missing record, among existing ones in the same statement */
 	snprintf(sql, sizeof(sql),
@@ -1229,9 +1231,10 @@ test_history_references(void)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM registry.history WHERE record_id = '%s'",
 		 id);
 	CU_ASSERT_EQUAL(count(sql), 0);
-	CU_ASSERT_EQUAL(count("SELECT count(*) FROM registry.history_personal p WHERE NOT EXISTS "
-			      "(SELECT 1 FROM registry.history h WHERE h.history_id = p.history_id)"),
-			0);
+	CU_ASSERT_EQUAL(
+	    count("SELECT count(*) FROM registry.history_personal p WHERE NOT EXISTS "
+		  "(SELECT 1 FROM registry.history h WHERE h.history_id = p.history_id)"),
+	    0);
 	free(id);
 	free(principal);
 }

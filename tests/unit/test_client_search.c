@@ -1408,7 +1408,8 @@ test_http_expect(void)
 	free(err);
 	r.status = 302;
 	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unexpected answer HTTP 302 (redirects are not followed"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(err, "unexpected answer HTTP 302 (redirects are not followed"));
 	free(err);
 	r.status = 204;
 	CU_ASSERT_EQUAL(expect_on(&r, CLIENT_HTTP_JSON, &err), -1);

@@ -396,9 +396,9 @@ test_check_tls(void)
 
 	/* client certificates need TLS */
 	cfg_ready(&cfg);
-	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err,
-				   sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err, sizeof(err)),
+	    0);
 	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(config_set(&cfg, "tls", "off", err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), -1);
@@ -409,14 +409,14 @@ test_check_tls(void)
 
 	/* revocation lists need the client CAs */
 	cfg_ready(&cfg);
-	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_crl_file", "/etc/vacancyd/county.crl", err,
-				   sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    config_set(&cfg, "tls_client_crl_file", "/etc/vacancyd/county.crl", err, sizeof(err)),
+	    0);
 	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "tls_client_crl_file"));
-	CU_ASSERT_EQUAL(config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err,
-				   sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(
+	    config_set(&cfg, "tls_client_ca_file", "/etc/vacancyd/county-ca.pem", err, sizeof(err)),
+	    0);
 	CU_ASSERT_EQUAL(check(&cfg, err, sizeof(err)), 0);
 	config_free(&cfg);
 

@@ -210,8 +210,9 @@ t_upsert(void)
 	CU_ASSERT_PTR_NULL(strstr(chg[4], "Foto Schmidt"));
 	CU_ASSERT_PTR_NULL(strstr(chg[4], "external_id"));
 	/* the PERSONAL document */
-	CU_ASSERT_STRING_EQUAL(chg[5], "{\"vacancy_reason\":\"HEIRS_DISPUTE\",\"owner_name\":\"Erika "
-				       "Muster\",\"attachment_rights_holders\":[\"Foto Schmidt\",null]}");
+	CU_ASSERT_STRING_EQUAL(chg[5],
+			       "{\"vacancy_reason\":\"HEIRS_DISPUTE\",\"owner_name\":\"Erika "
+			       "Muster\",\"attachment_rights_holders\":[\"Foto Schmidt\",null]}");
 	free_fields(row, nr);
 	free_fields(chg, nc);
 	free_fields(elems, n);
@@ -375,7 +376,8 @@ test_syncrow_register(void)
 	CU_pSuite s = CU_add_suite("syncrow", NULL, NULL);
 
 	CU_add_test(s, "an upsert: row literal, history documents, PERSONAL fields", t_upsert);
-	CU_add_test(s, "defaults written once, withdrawals, empty and bad", t_defaults_and_withdrawal);
+	CU_add_test(s, "defaults written once, withdrawals, empty and bad",
+		    t_defaults_and_withdrawal);
 	CU_add_test(s, "the row's columns are registry.sync_row's, in order", t_columns_match_sql);
 	CU_add_test(s, "record ids: UUID version 7", t_uuid7);
 }
