@@ -589,6 +589,32 @@ t_crl_chain(void)
 	EVP_PKEY_free(leaf_key);
 }
 
+/*
+ * Refused certificates are logged at most SERVER_TLS_REFUSED_PER_S (20)
+ * times a second; the rest are counted in one line once the second is over.
+ */
+static void
+t_refusal_log_limit(void)
+{
+	struct http_resp r;
+
+	/* 45 refusals within at most two seconds: one of them has more than 20 */
+	for (int i = 0; i < 45; i++) {
+		CU_ASSERT_EQUAL(as("foreign", "GET", "/v1/records?page_size=1", NULL, NULL, &r),
+				-1);
+		harness_resp_free(&r);
+	}
+	sleep(2);
+	CU_ASSERT_EQUAL(as("foreign", "GET", "/v1/records?page_size=1", NULL, NULL, &r), -1);
+	harness_resp_free(&r);
+	CU_ASSERT(harness_log_contains(&d, "more client certificates refused"));
+	/* and the daemon serves on */
+	CU_ASSERT_EQUAL(as("county", "GET", "/v1/municipalities?region=" COUNTY, NULL, NULL, &r),
+			0);
+	CU_ASSERT_EQUAL(r.status, 200);
+	harness_resp_free(&r);
+}
+
 static void
 t_bad_ca_file(void)
 {
@@ -619,4 +645,5 @@ test_certs_register(void)
 	CU_add_test(s, "revocation lists: refused at the handshake, reloaded, stale, missing",
 		    t_crl);
 	CU_add_test(s, "revocation lists of an intermediate CA's chain", t_crl_chain);
+	CU_add_test(s, "refused certificates: at most 20 log lines a second", t_refusal_log_limit);
 }
